@@ -1,0 +1,258 @@
+package yamltree
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/caravan-ci/caravan/shared/config/diag"
+)
+
+// Limits bound what Parse accepts.
+type Limits struct {
+	MaxBytes int // size of the source
+	MaxNodes int // nodes after alias expansion
+	MaxDepth int // nesting depth
+}
+
+// DefaultLimits are generous for any real config: the largest config in the
+// corpus is under 40 KB and CircleCI itself refuses configs over a few MB.
+var DefaultLimits = Limits{MaxBytes: 4 << 20, MaxNodes: 2_000_000, MaxDepth: 256}
+
+// Parse decodes src (named file in errors) into one resolved tree. An empty
+// document gives a null scalar node. The result contains no alias nodes and
+// no merge keys; mapping keys are unique.
+func Parse(file string, src []byte, lim Limits) (*yaml.Node, error) {
+	if lim.MaxBytes > 0 && len(src) > lim.MaxBytes {
+		return nil, diag.Errorf(diag.Pos{File: file}, "config is %d bytes, over the limit of %d bytes", len(src), lim.MaxBytes)
+	}
+	if bytes.IndexByte(src, 0) >= 0 {
+		return nil, diag.Errorf(diag.Pos{File: file}, "config contains a NUL byte: not a text file")
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	var doc yaml.Node
+	if err := decodeSafely(dec, &doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return Null(1, 1), nil
+		}
+		return nil, yamlError(file, err)
+	}
+	var extra yaml.Node
+	if err := decodeSafely(dec, &extra); err == nil {
+		return nil, diag.Errorf(diag.Pos{File: file, Line: extra.Line, Col: extra.Column}, "config holds more than one YAML document")
+	} else if !errors.Is(err, io.EOF) {
+		return nil, yamlError(file, err)
+	}
+	root := &doc
+	if doc.Kind == yaml.DocumentNode {
+		if len(doc.Content) == 0 {
+			return Null(1, 1), nil
+		}
+		root = doc.Content[0]
+	}
+	r := &resolver{file: file, lim: lim, active: map[*yaml.Node]bool{}}
+	return r.resolve(root, 0)
+}
+
+// Null returns a null scalar at line:col.
+func Null(line, col int) *yaml.Node {
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "", Line: line, Column: col}
+}
+
+// decodeSafely turns a panic inside the YAML library into an error: input
+// must never crash the engine.
+func decodeSafely(dec *yaml.Decoder, n *yaml.Node) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("invalid YAML: %v", p)
+		}
+	}()
+	return dec.Decode(n)
+}
+
+var lineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// yamlError converts a yaml.v3 syntax error into a positioned error.
+func yamlError(file string, err error) error {
+	msg := err.Error()
+	if m := lineRE.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return diag.Errorf(diag.Pos{File: file, Line: line}, "invalid YAML: %s", m[2])
+	}
+	if len(msg) > 6 && msg[:6] == "yaml: " {
+		msg = msg[6:]
+	}
+	return diag.Errorf(diag.Pos{File: file}, "invalid YAML: %s", msg)
+}
+
+type resolver struct {
+	file   string
+	lim    Limits
+	nodes  int
+	active map[*yaml.Node]bool // aliases being expanded, to catch cycles
+}
+
+func (r *resolver) pos(n *yaml.Node) diag.Pos {
+	return diag.Pos{File: r.file, Line: n.Line, Col: n.Column}
+}
+
+func (r *resolver) count(n *yaml.Node) error {
+	r.nodes++
+	if r.lim.MaxNodes > 0 && r.nodes > r.lim.MaxNodes {
+		return diag.Errorf(r.pos(n), "config expands to more than %d YAML nodes (aliases nested too deep?)", r.lim.MaxNodes)
+	}
+	return nil
+}
+
+// resolve returns a copy of n with aliases expanded and merges applied.
+func (r *resolver) resolve(n *yaml.Node, depth int) (*yaml.Node, error) {
+	if r.lim.MaxDepth > 0 && depth > r.lim.MaxDepth {
+		return nil, diag.Errorf(r.pos(n), "config nests deeper than %d levels", r.lim.MaxDepth)
+	}
+	if err := r.count(n); err != nil {
+		return nil, err
+	}
+	switch n.Kind {
+	case yaml.AliasNode:
+		if n.Alias == nil {
+			return nil, diag.Errorf(r.pos(n), "unknown anchor %q", n.Value)
+		}
+		if r.active[n.Alias] {
+			return nil, diag.Errorf(r.pos(n), "alias *%s refers to itself", n.Value)
+		}
+		r.active[n.Alias] = true
+		defer delete(r.active, n.Alias)
+		return r.resolve(n.Alias, depth+1)
+	case yaml.ScalarNode:
+		c := *n
+		c.Anchor, c.Alias, c.Content = "", nil, nil
+		c.HeadComment, c.LineComment, c.FootComment = "", "", ""
+		if c.Tag == "!!merge" {
+			c.Tag = "!!str"
+		}
+		return &c, nil
+	case yaml.SequenceNode:
+		c := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Style: n.Style &^ yaml.FlowStyle, Line: n.Line, Column: n.Column}
+		c.Content = make([]*yaml.Node, 0, len(n.Content))
+		for _, item := range n.Content {
+			v, err := r.resolve(item, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			c.Content = append(c.Content, v)
+		}
+		return c, nil
+	case yaml.MappingNode:
+		return r.mapping(n, depth)
+	case yaml.DocumentNode:
+		if len(n.Content) == 0 {
+			return Null(n.Line, n.Column), nil
+		}
+		return r.resolve(n.Content[0], depth+1)
+	}
+	return nil, diag.Errorf(r.pos(n), "unsupported YAML node")
+}
+
+// isMergeKey reports whether k is the plain "<<" merge key.
+func isMergeKey(k *yaml.Node) bool {
+	return k.Kind == yaml.ScalarNode && k.Value == "<<" && (k.Tag == "!!merge" || (k.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) == 0 && k.Tag == ""))
+}
+
+// mapping resolves a mapping: explicit keys win over merged ones whatever
+// their order, a later explicit duplicate replaces an earlier one in place,
+// and among merged sources the first to supply a key wins (as SnakeYAML,
+// which CircleCI uses, does).
+func (r *resolver) mapping(n *yaml.Node, depth int) (*yaml.Node, error) {
+	out := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: n.Line, Column: n.Column}
+	index := map[string]int{} // key -> index of its value in out.Content
+	explicit := map[string]bool{}
+	add := func(k, v *yaml.Node, preferred bool) {
+		key := keyString(k)
+		if i, ok := index[key]; ok {
+			if preferred {
+				out.Content[i-1], out.Content[i] = k, v
+				explicit[key] = true
+			}
+			return
+		}
+		out.Content = append(out.Content, k, v)
+		index[key] = len(out.Content) - 1
+		if preferred {
+			explicit[key] = true
+		}
+	}
+	var mergeSource func(src *yaml.Node, at *yaml.Node) error
+	mergeSource = func(src *yaml.Node, at *yaml.Node) error {
+		switch src.Kind {
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(src.Content); i += 2 {
+				add(src.Content[i], src.Content[i+1], false)
+			}
+			return nil
+		case yaml.SequenceNode:
+			for _, item := range src.Content {
+				if item.Kind != yaml.MappingNode {
+					return diag.Errorf(r.pos(item), "merge key << takes a map or a list of maps, not a list holding %s", kindName(item))
+				}
+				if err := mergeSource(item, item); err != nil {
+					return err
+				}
+			}
+			return nil
+		case yaml.ScalarNode:
+			if src.Tag == "!!null" {
+				return nil
+			}
+		}
+		return diag.Errorf(r.pos(at), "merge key << takes a map or a list of maps, not %s", kindName(src))
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if isMergeKey(k) {
+			rv, err := r.resolve(v, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			if err := mergeSource(rv, v); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		rk, err := r.resolve(k, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		if rk.Kind != yaml.ScalarNode {
+			return nil, diag.Errorf(r.pos(k), "mapping keys must be scalars, not %s", kindName(rk))
+		}
+		rv, err := r.resolve(v, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		add(rk, rv, true)
+	}
+	_ = explicit
+	return out, nil
+}
+
+func keyString(k *yaml.Node) string { return k.Value }
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a map"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		if n.Tag == "!!null" {
+			return "null"
+		}
+		return "a scalar"
+	}
+	return "an unknown node"
+}
