@@ -1,5 +1,3 @@
-// Command caravan is Caravan's one binary: the config tools today, the
-// server and local execution as they land.
 package main
 
 import (

@@ -24,6 +24,11 @@ type Options struct {
 	Pipeline Pipeline
 	// Limits bound the input; zero means yamltree.DefaultLimits.
 	Limits yamltree.Limits
+	// Partial checks a config fragment the way the official JSON schema
+	// does: jobs a workflow names but the config does not define, orbs the
+	// registry lacks (and everything used through them) and a missing
+	// `workflows` are accepted; everything present is still checked.
+	Partial bool
 	// MaxNodes bounds the size of the compiled output (commands and steps
 	// parameters can multiply a config); zero means 4,000,000.
 	MaxNodes int
@@ -74,6 +79,11 @@ type compiler struct {
 	version        string
 	jobGroups      map[string]*yaml.Node
 	setup          bool
+	unknownOrbs    map[*namespace]map[string]bool // orbs skipped in partial mode, per importing namespace
+	usedJobs       map[string]bool
+	usedExecutors  map[string]bool
+	usedCommands   map[string]bool
+	usedOrbNames   map[string]bool
 }
 
 // Compile compiles src. On an invalid config it returns a nil Result and an
@@ -95,11 +105,15 @@ func Compile(ctx context.Context, src []byte, opts Options) (res *Result, err er
 	}()
 	root, err := yamltree.Parse(opts.File, src, opts.Limits)
 	if err != nil {
-		return nil, err
+		var l diag.List
+		l.Append(diag.Pos{File: opts.File}, err)
+		return nil, l
 	}
 	c := &compiler{
 		ctx: ctx, file: opts.File, opts: opts, pipe: &opts.Pipeline, budget: opts.MaxNodes,
 		orbCache: map[string]*namespace{}, usedOrbs: map[string]orb.Ref{},
+		unknownOrbs: map[*namespace]map[string]bool{}, usedJobs: map[string]bool{}, usedExecutors: map[string]bool{},
+		usedCommands: map[string]bool{}, usedOrbNames: map[string]bool{},
 	}
 	res = c.compile(root)
 	if e := c.errs.Err(); e != nil {
@@ -146,15 +160,6 @@ func (c *compiler) compile(root *yaml.Node) *Result {
 		c.errf(c.file, root, "config must be a map with at least `version` and `jobs` or `workflows`, not %s", kindName(root))
 		return nil
 	}
-	for _, p := range pairs(root) {
-		if !contains(topLevelKeys, p.Key) {
-			// Keys that only hold anchors are allowed; a near miss of a real key is
-			// probably a typo.
-			if s := diag.Suggest(p.Key, topLevelKeys); s != "" && s != p.Key && len(p.Key) > 3 {
-				c.warnf(c.file, p.KeyN, "top-level key %q is ignored (did you mean %q?)", p.Key, s)
-			}
-		}
-	}
 	vn := get(root, "version")
 	switch {
 	case vn == nil:
@@ -186,6 +191,16 @@ func (c *compiler) compile(root *yaml.Node) *Result {
 	}
 	c.setup = setup
 	c.pipelineParams = c.bindPipelineParams(get(root, "parameters"), root)
+	for _, p := range pairs(root) {
+		if !contains(topLevelKeys, p.Key) {
+			c.checkPipelineRefs(p.Value)
+			// Keys that only hold anchors are allowed; a near miss of a real key is
+			// probably a typo.
+			if s := diag.Suggest(p.Key, topLevelKeys); s != "" && s != p.Key && len(p.Key) > 3 {
+				c.warnf(c.file, p.KeyN, "top-level key %q is ignored (did you mean %q?)", p.Key, s)
+			}
+		}
+	}
 	c.root = c.loadNamespace(root, "", c.file, nil)
 	if gn := get(root, "job-groups"); gn != nil {
 		if !isMap(gn) {
@@ -201,6 +216,7 @@ func (c *compiler) compile(root *yaml.Node) *Result {
 		return nil
 	}
 	wfs := c.compileWorkflows(get(root, "workflows"), root)
+	c.lintUnused(root)
 	if len(c.errs) > 0 {
 		return nil
 	}
@@ -212,6 +228,22 @@ func (c *compiler) compile(root *yaml.Node) *Result {
 	}
 	sort.Slice(res.Orbs, func(i, j int) bool { return res.Orbs[i].String() < res.Orbs[j].String() })
 	return res
+}
+
+// checkPipelineRefs reports << pipeline.* >> references in n that name no
+// pipeline value or parameter. CircleCI interpolates pipeline values in the
+// whole config, extra top-level keys included.
+func (c *compiler) checkPipelineRefs(n *yaml.Node) {
+	walkStrings(n, func(s *yaml.Node) {
+		for _, t := range findTokens(s.Value) {
+			if !t.direct || !strings.HasPrefix(strings.TrimSpace(t.inner), "pipeline.") {
+				continue
+			}
+			if _, err := c.lookupNode(strings.TrimSpace(t.inner), &scope{file: c.file}); err != nil {
+				c.errf(c.file, s, "%v", err)
+			}
+		}
+	})
 }
 
 func boolValue(n *yaml.Node) (bool, bool) {

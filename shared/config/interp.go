@@ -232,6 +232,9 @@ func (c *compiler) lookupNode(name string, sc *scope) (*yaml.Node, error) {
 	case strings.HasPrefix(name, "pipeline.parameters."):
 		p := strings.TrimPrefix(name, "pipeline.parameters.")
 		v, ok := c.pipelineParams[p]
+		if !ok && c.opts.Partial {
+			return valueNode(nil), nil // a fragment may use parameters declared elsewhere
+		}
 		if !ok {
 			return nil, fmt.Errorf("unknown variable %s: the config declares no pipeline parameter %q%s", name, p, didYouMean(p, mapKeys(c.pipelineParams)))
 		}

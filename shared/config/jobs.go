@@ -38,6 +38,13 @@ var invocationKeys = []string{"requires", "name", "context", "filters", "matrix"
 // expandJob produces the 2.0-style job for one invocation.
 func (c *compiler) expandJob(inv *jobInvocation) *yaml.Node {
 	def, dns := c.root.lookup("job", inv.defName)
+	if def == nil && c.opts.Partial && (c.throughUnknownOrb(c.root, inv.defName) || !strings.Contains(inv.defName, "/")) {
+		return nil
+	}
+	if dns == c.root {
+		c.usedJobs[inv.defName] = true
+	}
+	c.markOrb(c.root, inv.defName)
 	if def == nil {
 		cands := c.root.names("job")
 		if o, _, ok := strings.Cut(inv.defName, "/"); ok && c.root.orbs[o] == nil {
@@ -242,6 +249,8 @@ func (c *compiler) copyExecutor(file string, src, out *yaml.Node, what string) {
 			c.checkKeys(file, img, dockerKeys, "docker image")
 			if im := get(img, "image"); im == nil || !isScalar(im) || strings.TrimSpace(im.Value) == "" {
 				c.errf(file, img, "docker image %d of %s needs an `image`", i+1, what)
+			} else {
+				c.checkImage(file, im)
 			}
 			if e := get(img, "environment"); !isNull(e) {
 				if kv, ok := c.envList(file, e); ok {
@@ -301,6 +310,13 @@ func (c *compiler) resolveExecutor(file string, dns *namespace, ref *yaml.Node, 
 	def, ens := dns.lookup("executor", name)
 	if def == nil && dns != c.root {
 		def, ens = c.root.lookup("executor", name)
+	}
+	if ens == c.root {
+		c.usedExecutors[name] = true
+	}
+	c.markOrb(c.root, name)
+	if def == nil && c.throughUnknownOrb(dns, name) {
+		return nil, ""
 	}
 	if def == nil {
 		c.errf(file, ref, "executor %q is not defined%s", name, didYouMean(name, dns.names("executor")))

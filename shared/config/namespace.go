@@ -79,13 +79,18 @@ func (c *compiler) loadNamespace(body *yaml.Node, prefix, file string, chain []s
 			}
 			if sub := c.loadOrb(p, prefix+p.Key+"/", file, chain, isRoot); sub != nil {
 				ns.orbs[p.Key] = sub
+			} else if c.opts.Partial {
+				if c.unknownOrbs[ns] == nil {
+					c.unknownOrbs[ns] = map[string]bool{}
+				}
+				c.unknownOrbs[ns][p.Key] = true
 			}
 		}
 	}
 	return ns
 }
 
-var orbBodyKeys = []string{"version", "description", "display", "orbs", "commands", "jobs", "executors", "examples", "parameters", "setup"}
+var orbBodyKeys = []string{"version", "name", "description", "display", "orbs", "commands", "jobs", "executors", "examples", "parameters", "setup"}
 
 // loadOrb loads one entry of an `orbs:` map.
 func (c *compiler) loadOrb(p pair, prefix, file string, chain []string, fromRoot bool) *namespace {
@@ -114,12 +119,18 @@ func (c *compiler) loadOrb(p pair, prefix, file string, chain []string, fromRoot
 			return nil
 		}
 	}
+	if c.opts.Partial && c.opts.Registry == nil {
+		return nil
+	}
 	if c.opts.Registry == nil {
 		c.errf(file, v, "orb %s cannot be resolved: no orb registry is configured (use --orb-dir)", ref)
 		return nil
 	}
 	o, err := c.opts.Registry.Fetch(c.ctx, ref)
 	if err != nil {
+		if errors.Is(err, orb.ErrNotFound) && c.opts.Partial {
+			return nil
+		}
 		if errors.Is(err, orb.ErrNotFound) {
 			c.errf(file, v, "orb %s not found in the registry: %v", ref, trimFetch(err))
 		} else {
@@ -146,6 +157,13 @@ func (c *compiler) loadOrb(p pair, prefix, file string, chain []string, fromRoot
 	ns.ref = o.Ref.String()
 	c.orbCache[key] = ns
 	return ns
+}
+
+// throughUnknownOrb reports whether name goes through an orb that partial
+// mode could not load from ns.
+func (c *compiler) throughUnknownOrb(ns *namespace, name string) bool {
+	o, _, ok := strings.Cut(name, "/")
+	return ok && c.unknownOrbs[ns][o]
 }
 
 func trimFetch(err error) string {

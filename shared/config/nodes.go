@@ -6,6 +6,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/caravan-ci/caravan/shared/config/expr"
+
 	"github.com/caravan-ci/caravan/shared/config/diag"
 )
 
@@ -99,7 +101,15 @@ func clone(n *yaml.Node) *yaml.Node {
 	return &c
 }
 
-func str(s string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s} }
+// str is a string scalar. Words YAML 1.1 reads as booleans (yes, no, on,
+// off) are marked quoted so they stay strings when read back.
+func str(s string) *yaml.Node {
+	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}
+	if _, isBool := expr.ParseBool(s); isBool {
+		n.Style = yaml.DoubleQuotedStyle
+	}
+	return n
+}
 
 // strAt is a string scalar carrying at's position.
 func strAt(s string, at *yaml.Node) *yaml.Node {

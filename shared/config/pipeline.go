@@ -35,6 +35,11 @@ type Pipeline struct {
 	TriggerReceivedAt string
 	ScheduleName      string
 	ScheduleID        string
+	// ScheduledWorkflow names the workflow whose legacy
+	// `triggers.schedule.cron` fired this pipeline: then only that workflow
+	// runs (if the branch passes its trigger's filters). Workflows with
+	// triggers run in no other pipeline.
+	ScheduledWorkflow string
 	// Parameters are the pipeline parameter values given with the trigger.
 	// Values are bool, int/int64/float64 (integral) or string, as decoded from
 	// JSON or YAML.

@@ -28,8 +28,12 @@ func (c *compiler) buildPlan(wfs []*workflow, setup bool) *plan.Plan {
 			sch.Ignore, _ = stringList(get(br, "ignore"))
 			pw.Schedules = append(pw.Schedules, sch)
 		}
+		if c.pipe.ScheduledWorkflow != "" && c.pipe.ScheduledWorkflow != w.name {
+			p.Skipped = append(p.Skipped, plan.Skip{Name: w.name, Reason: fmt.Sprintf("this pipeline runs scheduled workflow %q only", c.pipe.ScheduledWorkflow)})
+			continue
+		}
 		if len(w.triggers) > 0 {
-			if c.pipe.TriggerSource != "schedule" && c.pipe.TriggerType != "schedule" {
+			if c.pipe.ScheduledWorkflow != w.name {
 				p.Skipped = append(p.Skipped, plan.Skip{Name: w.name, Reason: "it has schedule triggers, so it runs only on its schedule"})
 				continue
 			}

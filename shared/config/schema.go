@@ -161,7 +161,7 @@ func (c *compiler) envList(file string, n *yaml.Node) ([][2]string, bool) {
 				c.errf(file, p.Value, "environment variable %q must have a string value, not %s", p.Key, kindName(p.Value))
 				continue
 			}
-			out = append(out, [2]string{p.Key, p.Value.Value})
+			out = append(out, [2]string{p.Key, envValue(p.Value)})
 		}
 		return out, true
 	case isSeq(n):
@@ -170,7 +170,7 @@ func (c *compiler) envList(file string, n *yaml.Node) ([][2]string, bool) {
 			case isMap(item):
 				for _, p := range pairs(item) {
 					if isScalar(p.Value) {
-						out = append(out, [2]string{p.Key, p.Value.Value})
+						out = append(out, [2]string{p.Key, envValue(p.Value)})
 					}
 				}
 			case isScalar(item):
@@ -186,4 +186,13 @@ func (c *compiler) envList(file string, n *yaml.Node) ([][2]string, bool) {
 		return out, true
 	}
 	return nil, false
+}
+
+// envValue is the text of an environment value: null (written ~, null or
+// nothing) is empty rather than its spelling.
+func envValue(n *yaml.Node) string {
+	if isNull(n) {
+		return ""
+	}
+	return n.Value
 }

@@ -27,7 +27,7 @@ var builtinSteps = map[string][]string{
 }
 
 // reservedSteps cannot be overridden by a command of the same name.
-var reservedSteps = []string{"run", "when", "unless", "steps", "deploy"}
+var reservedSteps = []string{"run", "when", "unless", "steps"}
 
 var builtinNames = func() []string {
 	var out []string
@@ -124,10 +124,17 @@ func (c *compiler) conditionalStep(sc *stepCtx, kind string, args, at *yaml.Node
 func (c *compiler) invoke(sc *stepCtx, name string, at, args *yaml.Node, out []*yaml.Node) []*yaml.Node {
 	if !contains(reservedSteps, name) {
 		if def, dns := sc.ns.lookup("command", name); def != nil {
+			if dns == c.root {
+				c.usedCommands[name] = true
+			}
+			c.markOrb(sc.ns, name)
 			return c.expandCommand(sc, name, def, dns, at, args, out)
 		}
 	}
 	keys, ok := builtinSteps[name]
+	if !ok && c.throughUnknownOrb(sc.ns, name) {
+		return out
+	}
 	if !ok {
 		cands := append(sc.ns.names("command"), builtinNames...)
 		if o, _, found := strings.Cut(name, "/"); found && sc.ns.orbs[o] == nil {

@@ -59,6 +59,8 @@ var (
 func (c *compiler) compileWorkflows(n, root *yaml.Node) []*workflow {
 	var entries []pair
 	switch {
+	case isNull(n) && c.opts.Partial && c.root.jobs["build"] == nil:
+		return nil
 	case isNull(n):
 		if c.root.jobs["build"] == nil {
 			if len(c.root.jobs) == 0 {
@@ -99,7 +101,7 @@ func (c *compiler) compileWorkflows(n, root *yaml.Node) []*workflow {
 			out = append(out, w)
 		}
 	}
-	if len(out) == 0 && len(c.errs) == 0 {
+	if len(out) == 0 && len(c.errs) == 0 && !c.opts.Partial {
 		c.errf(c.file, n, "config has no workflows")
 	}
 	return out
@@ -146,6 +148,9 @@ func (c *compiler) compileWorkflow(p pair) *workflow {
 		}
 	}
 	jobs := get(p.Value, "jobs")
+	if jobs == nil && c.opts.Partial {
+		return w
+	}
 	if !isSeq(jobs) || len(jobs.Content) == 0 {
 		c.errf(c.file, p.Value, "workflow %q needs a non-empty `jobs` list", p.Key)
 		return nil
@@ -176,7 +181,20 @@ const maxGroupDepth = 8
 // group's). group names the job-group invocation they come from.
 func (c *compiler) workflowJobs(list *yaml.Node, sc *scope, group string, groupEntry *yaml.Node, depth int) []*wfJob {
 	var out []*wfJob
+	var items []*yaml.Node
 	for _, item := range list.Content {
+		// A map holding several jobs in one list item is read as that many
+		// items (the JSON schema allows it).
+		if isMap(item) && len(item.Content) > 2 {
+			for i := 0; i+1 < len(item.Content); i += 2 {
+				items = append(items, &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: item.Content[i].Line,
+					Column: item.Content[i].Column, Content: []*yaml.Node{item.Content[i], item.Content[i+1]}})
+			}
+			continue
+		}
+		items = append(items, item)
+	}
+	for _, item := range items {
 		var name string
 		var args *yaml.Node
 		switch {
@@ -233,7 +251,9 @@ func (c *compiler) invocation(name string, args, at *yaml.Node, matrix [][2]stri
 	if o := get(args, "override-with"); o != nil {
 		if !isScalar(o) || !strings.Contains(o.Value, "/") {
 			c.errf(c.file, o, "`override-with` takes an orb job such as my-orb/test, not %s", describe(o))
-		} else if def, _ := c.root.lookup("job", o.Value); def == nil {
+		} else if def, _ := c.root.lookup("job", o.Value); def == nil && c.opts.Partial && c.throughUnknownOrb(c.root, o.Value) {
+			j.defName = o.Value
+		} else if def == nil {
 			c.errf(c.file, o, "`override-with` names job %q, which no imported orb defines%s", o.Value, didYouMean(o.Value, c.root.names("job")))
 		} else {
 			j.defName = o.Value

@@ -40,13 +40,13 @@ func Parse(file string, src []byte, lim Limits) (*yaml.Node, error) {
 		if errors.Is(err, io.EOF) {
 			return Null(1, 1), nil
 		}
-		return nil, yamlError(file, err)
+		return nil, yamlError(file, src, err)
 	}
 	var extra yaml.Node
 	if err := decodeSafely(dec, &extra); err == nil {
 		return nil, diag.Errorf(diag.Pos{File: file, Line: extra.Line, Col: extra.Column}, "config holds more than one YAML document")
 	} else if !errors.Is(err, io.EOF) {
-		return nil, yamlError(file, err)
+		return nil, yamlError(file, src, err)
 	}
 	root := &doc
 	if doc.Kind == yaml.DocumentNode {
@@ -77,8 +77,10 @@ func decodeSafely(dec *yaml.Decoder, n *yaml.Node) (err error) {
 
 var lineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
+var unknownAnchorRE = regexp.MustCompile(`^yaml: unknown anchor '(.*)' referenced$`)
+
 // yamlError converts a yaml.v3 syntax error into a positioned error.
-func yamlError(file string, err error) error {
+func yamlError(file string, src []byte, err error) error {
 	msg := err.Error()
 	if m := lineRE.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
@@ -87,7 +89,32 @@ func yamlError(file string, err error) error {
 	if len(msg) > 6 && msg[:6] == "yaml: " {
 		msg = msg[6:]
 	}
-	return diag.Errorf(diag.Pos{File: file}, "invalid YAML: %s", msg)
+	pos := diag.Pos{File: file}
+	if m := unknownAnchorRE.FindStringSubmatch(err.Error()); m != nil {
+		// yaml.v3 gives no position here: point at the first use of the alias.
+		if i := aliasIndex(src, m[1]); i >= 0 {
+			pos.Line = bytes.Count(src[:i], []byte("\n")) + 1
+			pos.Col = i - bytes.LastIndexByte(src[:i], '\n')
+		}
+	}
+	return diag.Errorf(pos, "invalid YAML: %s", msg)
+}
+
+// aliasIndex finds the first "*name" in src not followed by more of a name.
+func aliasIndex(src []byte, name string) int {
+	needle := []byte("*" + name)
+	for off := 0; ; {
+		i := bytes.Index(src[off:], needle)
+		if i < 0 {
+			return -1
+		}
+		i += off
+		end := i + len(needle)
+		if end == len(src) || bytes.IndexByte([]byte(" \t\r\n,]}"), src[end]) >= 0 {
+			return i
+		}
+		off = end
+	}
 }
 
 type resolver struct {
