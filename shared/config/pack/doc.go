@@ -30,10 +30,13 @@
 // for the key, is an error naming both positions: the CLI silently keeps
 // whichever file it read last, which loses a definition and depends on file
 // names. Equal scalars (e.g. "version: 2.1" in two root files) are allowed.
-// A null value merges like an empty map.
+// A null value gives way to the other value.
 //
-// Output maps are sorted by key, as the CLI's output is; values keep the
-// scalar style they were written in. Anchors, aliases and merge keys are
+// Output maps are sorted by key in byte order, as the CLI's output is sorted
+// (its yaml.v3 uses a natural order that differs only in rare cases such as
+// digit runs); values keep the scalar style they were written in, where the
+// CLI re-renders them. Big trees are written a subtree at a time, because
+// yaml.v3's emitter holds a whole document's events in memory. Anchors, aliases and merge keys are
 // resolved per file by yamltree, so no alias crosses files.
 //
 // # Orb
@@ -62,7 +65,9 @@
 //
 // Errors are *diag.Error values positioned at file:line:col where a YAML
 // node is involved, or at the file or directory path otherwise; the package
-// never panics on any input. Input is bounded: 4 MiB per file, 16 MiB read
+// never panics on any input. As with the CLI, which decodes every file into
+// Go values, a value its explicit tag cannot hold ("!!int x", "!!binary" that
+// is not base64) is an error rather than a broken output. Input is bounded: 4 MiB per file, 16 MiB read
 // in all (included files count every time they are included), 10,000
 // directory entries, directories nested 64 deep, 2,000,000 YAML nodes after
 // alias expansion.

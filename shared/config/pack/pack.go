@@ -1,11 +1,8 @@
 package pack
 
 import (
-	"bytes"
-	"fmt"
 	"io/fs"
 	"path"
-	"sort"
 
 	"gopkg.in/yaml.v3"
 
@@ -91,48 +88,4 @@ func cleanDir(dir string) (string, error) {
 		return "", diag.Errorf(diag.Pos{File: dir}, "invalid directory %q: want an unrooted, slash-separated path without . or .. elements", dir)
 	}
 	return dir, nil
-}
-
-// encode writes n as YAML with a 2-space indent, turning an encoder panic
-// into an error.
-func encode(n *yaml.Node) (out []byte, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			out, err = nil, fmt.Errorf("cannot write packed YAML: %v", p)
-		}
-	}()
-	var buf bytes.Buffer
-	enc := yaml.NewEncoder(&buf)
-	enc.SetIndent(2)
-	if err := enc.Encode(n); err != nil {
-		return nil, fmt.Errorf("cannot write packed YAML: %w", err)
-	}
-	if err := enc.Close(); err != nil {
-		return nil, fmt.Errorf("cannot write packed YAML: %w", err)
-	}
-	return buf.Bytes(), nil
-}
-
-// sortKeys sorts every map in n by key, as the CLI's output is sorted.
-func sortKeys(n *yaml.Node) {
-	type pair struct{ k, v *yaml.Node }
-	stack := []*yaml.Node{n}
-	for len(stack) > 0 {
-		n := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		switch n.Kind {
-		case yaml.MappingNode:
-			pairs := make([]pair, 0, len(n.Content)/2)
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				pairs = append(pairs, pair{n.Content[i], n.Content[i+1]})
-			}
-			sort.SliceStable(pairs, func(i, j int) bool { return pairs[i].k.Value < pairs[j].k.Value })
-			for i, p := range pairs {
-				n.Content[2*i], n.Content[2*i+1] = p.k, p.v
-				stack = append(stack, p.v)
-			}
-		case yaml.SequenceNode:
-			stack = append(stack, n.Content...)
-		}
-	}
 }

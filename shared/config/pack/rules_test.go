@@ -1,6 +1,8 @@
 package pack
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -128,5 +130,34 @@ func TestDirArgument(t *testing.T) {
 	}
 	if _, err := Config(fsys, ""); err != nil {
 		t.Errorf(`Config(fsys, "") = %v, want "." to be used`, err)
+	}
+}
+
+func TestSymlinks(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, data string) {
+		t.Helper()
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("shared/common.yml", "machine: true")
+	write("c/jobs/own.yml", "docker: []")
+	for link, target := range map[string]string{"c/jobs/linked.yml": "../../shared/common.yml", "c/loop": ".", "c/gone.yml": "nowhere.yml"} {
+		if err := os.Symlink(target, filepath.Join(dir, filepath.FromSlash(link))); err != nil {
+			t.Skipf("cannot make symlinks here: %v", err)
+		}
+	}
+	got, err := Config(os.DirFS(dir), "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "jobs: {linked: {machine: true}, own: {docker: []}}"
+	if d := cmp.Diff(decode(t, "want", []byte(want)), decode(t, "got", got)); d != "" {
+		t.Errorf("links to files are followed, links to directories and dangling links skipped (-want +got):\n%s", d)
 	}
 }
