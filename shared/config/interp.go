@@ -128,7 +128,8 @@ func (c *compiler) interpolateScalar(n *yaml.Node, sc *scope) *yaml.Node {
 			return n
 		}
 		if isScalar(v) && (quoted || n.Value != strings.TrimSpace(n.Value)) {
-			v = strAt(v.Value, n)
+			// Text around the reference (a block scalar's newline) is kept.
+			v = strAt(n.Value[:toks[0].start]+v.Value+n.Value[toks[0].end:], n)
 		} else {
 			v = clone(v)
 			setPos(v, n)

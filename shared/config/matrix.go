@@ -37,6 +37,7 @@ func (c *compiler) expandMatrix(name string, args, mx, at *yaml.Node, sc *scope,
 	}
 	type dim struct {
 		name string
+		key  *yaml.Node // where the parameter is written, for error positions
 		vals []*yaml.Node
 	}
 	var dims []dim
@@ -45,7 +46,7 @@ func (c *compiler) expandMatrix(name string, args, mx, at *yaml.Node, sc *scope,
 			c.errf(c.file, p.Value, "matrix parameter %q must be a non-empty list of values", p.Key)
 			return nil
 		}
-		dims = append(dims, dim{p.Key, p.Value.Content})
+		dims = append(dims, dim{p.Key, p.KeyN, p.Value.Content})
 	}
 	sort.Slice(dims, func(i, j int) bool { return dims[i].name < dims[j].name })
 	total := 1
@@ -111,7 +112,7 @@ func (c *compiler) expandMatrix(name string, args, mx, at *yaml.Node, sc *scope,
 		}
 		for _, d := range dims {
 			if !has(inst, d.name) {
-				set(inst, d.name, values[d.name])
+				inst.Content = append(inst.Content, strAt(d.name, d.key), values[d.name])
 			}
 		}
 		if !has(inst, "name") {

@@ -182,7 +182,7 @@ func (c *compiler) bindParams(file string, decls []*paramDecl, args *yaml.Node, 
 		d, ok := byName[p.Key]
 		if !ok {
 			if len(names) == 0 {
-				c.errf(file, p.KeyN, "%s takes no parameters, but got %q", what, p.Key)
+				c.errf(file, p.KeyN, "%s takes no parameters, but got %q%s", what, p.Key, didYouMean(p.Key, skip))
 			} else {
 				sort.Strings(names)
 				c.errf(file, p.KeyN, "%s has no parameter %q%s", what, p.Key, didYouMean(p.Key, append(names, skip...)))

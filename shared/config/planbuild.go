@@ -67,7 +67,13 @@ func (c *compiler) buildPlan(wfs []*workflow, setup bool) *plan.Plan {
 		p.Workflows = append(p.Workflows, pw)
 	}
 	if setup && len(p.Workflows) > 1 {
-		c.errf(c.file, nil, "a setup config must run exactly one workflow, but %d would run", len(p.Workflows))
+		var second *yaml.Node // point at the second workflow that would run
+		for _, w := range wfs {
+			if w.name == p.Workflows[1].Name {
+				second = w.at
+			}
+		}
+		c.errf(c.file, second, "a setup config must run exactly one workflow, but %d would run", len(p.Workflows))
 	}
 	return p
 }
@@ -129,7 +135,7 @@ func envMap(n *yaml.Node) map[string]string {
 	}
 	out := map[string]string{}
 	for _, p := range pairs(n) {
-		out[p.Key] = p.Value.Value
+		out[p.Key] = envValue(p.Value)
 	}
 	return out
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/caravan-ci/caravan/shared/config/expr"
 )
 
 // checkKeys reports keys of n outside allowed, with a suggestion.
@@ -189,10 +191,15 @@ func (c *compiler) envList(file string, n *yaml.Node) ([][2]string, bool) {
 }
 
 // envValue is the text of an environment value: null (written ~, null or
-// nothing) is empty rather than its spelling.
+// nothing) is empty rather than its spelling, and a boolean (YAML 1.1
+// spellings such as yes or On included, as CircleCI reads them) is "true"
+// or "false".
 func envValue(n *yaml.Node) string {
-	if isNull(n) {
+	switch v := expr.ScalarValue(n).(type) {
+	case nil:
 		return ""
+	case bool:
+		return strconv.FormatBool(v)
 	}
 	return n.Value
 }

@@ -104,7 +104,11 @@ func Match(request string, available []string) (string, bool) {
 	}
 	var prefix []int
 	if request != "volatile" {
-		for _, p := range strings.Split(request, ".") {
+		parts := strings.Split(request, ".")
+		if len(parts) > len(semver{}) {
+			return "", false
+		}
+		for _, p := range parts {
 			n, err := strconv.Atoi(p)
 			if err != nil {
 				return "", false

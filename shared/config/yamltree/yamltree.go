@@ -55,8 +55,68 @@ func Parse(file string, src []byte, lim Limits) (*yaml.Node, error) {
 		}
 		root = doc.Content[0]
 	}
+	if lim.MaxNodes > 0 {
+		// Measure first, so an alias bomb is refused without being expanded.
+		sz := &sizer{limit: lim.MaxNodes, memo: map[*yaml.Node]int{}}
+		if sz.size(root) > lim.MaxNodes {
+			at := sz.culprit(root)
+			what := "this value"
+			if at == root {
+				what = "config"
+			}
+			return nil, diag.Errorf(diag.Pos{File: file, Line: at.Line, Col: at.Column},
+				"%s expands to more than %d YAML nodes (aliases nested too deep?)", what, lim.MaxNodes)
+		}
+	}
 	r := &resolver{file: file, lim: lim, active: map[*yaml.Node]bool{}}
 	return r.resolve(root, 0)
+}
+
+// sizer counts the nodes a tree expands to once aliases are followed,
+// computing each node's size once: linear in the source, whatever the
+// aliases multiply it to. Sizes saturate just past limit.
+type sizer struct {
+	limit int
+	memo  map[*yaml.Node]int
+}
+
+func (s *sizer) size(n *yaml.Node) int {
+	if v, ok := s.memo[n]; ok {
+		return v
+	}
+	s.memo[n] = 1 // an alias cycle counts once here; resolve reports it
+	total := 1
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		total += s.size(n.Alias)
+	}
+	for _, c := range n.Content {
+		total += s.size(c)
+		if total > s.limit {
+			total = s.limit + 1
+		}
+	}
+	total = min(total, s.limit+1)
+	s.memo[n] = total
+	return total
+}
+
+// culprit walks down from n (whose size is over the limit) to the first
+// deepest node that is alone over the limit. An anchor comes before its
+// aliases, so this is a value written in the source, not an alias.
+func (s *sizer) culprit(n *yaml.Node) *yaml.Node {
+	for {
+		var next *yaml.Node
+		for _, c := range n.Content {
+			if s.memo[c] > s.limit {
+				next = c
+				break
+			}
+		}
+		if next == nil {
+			return n
+		}
+		n = next
+	}
 }
 
 // Null returns a null scalar at line:col.
