@@ -184,16 +184,7 @@ func (ns *namespace) lookup(kind, name string) (*yaml.Node, *namespace) {
 		}
 		return sub.lookup(kind, rest)
 	}
-	var m map[string]*yaml.Node
-	switch kind {
-	case "command":
-		m = ns.commands
-	case "job":
-		m = ns.jobs
-	case "executor":
-		m = ns.executors
-	}
-	if d := m[name]; d != nil {
+	if d := ns.defs(kind)[name]; d != nil {
 		return d, ns
 	}
 	return nil, nil
@@ -202,16 +193,7 @@ func (ns *namespace) lookup(kind, name string) (*yaml.Node, *namespace) {
 // names lists what kind of definitions ns can see, for suggestions.
 func (ns *namespace) names(kind string) []string {
 	var out []string
-	var m map[string]*yaml.Node
-	switch kind {
-	case "command":
-		m = ns.commands
-	case "job":
-		m = ns.jobs
-	case "executor":
-		m = ns.executors
-	}
-	for k := range m {
+	for k := range ns.defs(kind) {
 		out = append(out, k)
 	}
 	for o, sub := range ns.orbs {
@@ -222,4 +204,17 @@ func (ns *namespace) names(kind string) []string {
 		}
 	}
 	return out
+}
+
+// defs returns the definitions of one kind: command, job or executor.
+func (ns *namespace) defs(kind string) map[string]*yaml.Node {
+	switch kind {
+	case "command":
+		return ns.commands
+	case "job":
+		return ns.jobs
+	case "executor":
+		return ns.executors
+	}
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/caravan-ci/caravan/shared/config/expr"
+	"github.com/caravan-ci/caravan/shared/config/yamltree"
 
 	"github.com/caravan-ci/caravan/shared/config/diag"
 )
@@ -161,25 +162,7 @@ func stringList(n *yaml.Node) ([]string, bool) {
 	return nil, false
 }
 
-func kindName(n *yaml.Node) string {
-	switch {
-	case n == nil || isNull(n):
-		return "null"
-	case isMap(n):
-		return "a map"
-	case isSeq(n):
-		return "a list"
-	}
-	switch n.ShortTag() {
-	case "!!int":
-		return "an integer"
-	case "!!float":
-		return "a number"
-	case "!!bool":
-		return "a boolean"
-	}
-	return "a string"
-}
+func kindName(n *yaml.Node) string { return yamltree.KindName(n) }
 
 // position helpers
 

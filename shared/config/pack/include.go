@@ -138,16 +138,6 @@ func sameScalar(a, b *yaml.Node) bool {
 	return a.Kind == yaml.ScalarNode && b.Kind == yaml.ScalarNode && a.Tag == b.Tag && a.Value == b.Value
 }
 
-func kindName(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a map"
-	case yaml.SequenceNode:
-		return "a list"
-	}
-	return "a scalar"
-}
-
 // checkTags decodes every explicitly tagged node of file (without its
 // children), so a value its tag cannot hold ("!!binary 0", "!!int x") is an
 // error here, as it is for the CLI, instead of invalid YAML in the output.

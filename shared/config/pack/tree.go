@@ -112,7 +112,7 @@ func (w *walker) dir(p, prefix string, depth int) (*yaml.Node, error) {
 			}
 			if content.Kind != yaml.MappingNode {
 				if !isNull(content) {
-					return nil, diag.Errorf(pos(child, content), "expected a map, got %s: a packed file must hold a map", kindName(content))
+					return nil, diag.Errorf(pos(child, content), "expected a map, got %s: a packed file must hold a map", yamltree.KindName(content))
 				}
 				content = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: content.Line, Column: content.Column}
 				w.origin[content] = child
@@ -132,7 +132,7 @@ func (w *walker) mergeFile(out *mapBuilder, prefix, file string, content *yaml.N
 		return nil
 	}
 	if content.Kind != yaml.MappingNode {
-		return diag.Errorf(pos(file, content), "expected a map, got %s: %s is merged into its directory's map", kindName(content), path.Base(file))
+		return diag.Errorf(pos(file, content), "expected a map, got %s: %s is merged into its directory's map", yamltree.KindName(content), path.Base(file))
 	}
 	for i := 0; i+1 < len(content.Content); i += 2 {
 		if err := w.put(out, prefix, content.Content[i], content.Content[i+1]); err != nil {

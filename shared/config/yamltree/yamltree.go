@@ -259,7 +259,7 @@ func (r *resolver) mapping(n *yaml.Node, depth int) (*yaml.Node, error) {
 	index := map[string]int{} // key -> index of its value in out.Content
 	explicit := map[string]bool{}
 	add := func(k, v *yaml.Node, preferred bool) {
-		key := keyString(k)
+		key := k.Value
 		if i, ok := index[key]; ok {
 			if preferred {
 				out.Content[i-1], out.Content[i] = k, v
@@ -284,7 +284,7 @@ func (r *resolver) mapping(n *yaml.Node, depth int) (*yaml.Node, error) {
 		case yaml.SequenceNode:
 			for _, item := range src.Content {
 				if item.Kind != yaml.MappingNode {
-					return diag.Errorf(r.pos(item), "merge key << takes a map or a list of maps, not a list holding %s", kindName(item))
+					return diag.Errorf(r.pos(item), "merge key << takes a map or a list of maps, not a list holding %s", KindName(item))
 				}
 				if err := mergeSource(item, item); err != nil {
 					return err
@@ -296,7 +296,7 @@ func (r *resolver) mapping(n *yaml.Node, depth int) (*yaml.Node, error) {
 				return nil
 			}
 		}
-		return diag.Errorf(r.pos(at), "merge key << takes a map or a list of maps, not %s", kindName(src))
+		return diag.Errorf(r.pos(at), "merge key << takes a map or a list of maps, not %s", KindName(src))
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
@@ -315,7 +315,7 @@ func (r *resolver) mapping(n *yaml.Node, depth int) (*yaml.Node, error) {
 			return nil, err
 		}
 		if rk.Kind != yaml.ScalarNode {
-			return nil, diag.Errorf(r.pos(k), "mapping keys must be scalars, not %s", kindName(rk))
+			return nil, diag.Errorf(r.pos(k), "mapping keys must be scalars, not %s", KindName(rk))
 		}
 		rv, err := r.resolve(v, depth+1)
 		if err != nil {
@@ -323,23 +323,29 @@ func (r *resolver) mapping(n *yaml.Node, depth int) (*yaml.Node, error) {
 		}
 		add(rk, rv, true)
 	}
-	_ = explicit
 	return out, nil
 }
 
-func keyString(k *yaml.Node) string { return k.Value }
-
-func kindName(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
+// KindName describes what a node holds, for error messages: "a map",
+// "a list", "null", "an integer", "a number", "a boolean" or "a string".
+func KindName(n *yaml.Node) string {
+	switch {
+	case n == nil || (n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"):
+		return "null"
+	case n.Kind == yaml.MappingNode:
 		return "a map"
-	case yaml.SequenceNode:
+	case n.Kind == yaml.SequenceNode:
 		return "a list"
-	case yaml.ScalarNode:
-		if n.Tag == "!!null" {
-			return "null"
-		}
-		return "a scalar"
+	case n.Kind != yaml.ScalarNode:
+		return "an unknown node"
 	}
-	return "an unknown node"
+	switch n.ShortTag() {
+	case "!!int":
+		return "an integer"
+	case "!!float":
+		return "a number"
+	case "!!bool":
+		return "a boolean"
+	}
+	return "a string"
 }

@@ -108,8 +108,8 @@ func TestParseErrors(t *testing.T) {
 		{"a whole config over the node limit", "a: [" + strings.Repeat("1, ", 50) + "]\nb: [" + strings.Repeat("1, ", 50) + "]\n", small, "config expands to more than 100 YAML nodes", "c.yml:1:1"},
 		{"alias cycle", "a: &a [*a]\n", DefaultLimits, "alias *a refers to itself", "c.yml:1:8"},
 		{"merge cycle", "a: &a {<<: *a}\n", DefaultLimits, "alias *a refers to itself", "c.yml:1:12"},
-		{"merge of a scalar", "a: {<<: x}\n", DefaultLimits, "merge key << takes a map or a list of maps, not a scalar", "c.yml:1:9"},
-		{"merge of a list holding a scalar", "a: {<<: [{k: v}, x]}\n", DefaultLimits, "not a list holding a scalar", "c.yml:1:18"},
+		{"merge of a scalar", "a: {<<: x}\n", DefaultLimits, "merge key << takes a map or a list of maps, not a string", "c.yml:1:9"},
+		{"merge of a list holding a scalar", "a: {<<: [{k: v}, x]}\n", DefaultLimits, "not a list holding a string", "c.yml:1:18"},
 		{"non-scalar key", "? [a]\n: b\n", DefaultLimits, "mapping keys must be scalars, not a list", "c.yml:1:3"},
 	}
 	for _, tc := range cases {
