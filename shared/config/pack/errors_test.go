@@ -75,7 +75,7 @@ func TestErrors(t *testing.T) {
 			"o/@orb.yml:1:1: expected a map, got a list: @orb.yml is merged into its directory's map"},
 		{"section file holding a scalar", true, ".",
 			files("@orb.yml", "description: d", "jobs/j.yml", "just text"),
-			"jobs/j.yml:1:1: expected a map, got a scalar: a packed file must hold a map"},
+			"jobs/j.yml:1:1: expected a map, got a string: a packed file must hold a map"},
 		{"value its explicit tag cannot hold", false, ".",
 			files("a/b.yml", "x: !!binary 0"),
 			"a/b.yml:1:4: invalid !!binary value: !!binary value contains invalid base64 data"},
