@@ -126,7 +126,16 @@ func Suggest(name string, candidates []string) string {
 		}
 	}
 	if bestD > 3 || bestD > len(name)/2+1 {
-		return ""
+		best = ""
+	}
+	if best == "" && len(name) >= 4 {
+		// A truncated name (working_dir for working_directory).
+		lower := strings.ToLower(name)
+		for _, c := range candidates {
+			if strings.HasPrefix(strings.ToLower(c), lower) && (best == "" || len(c) < len(best)) {
+				best = c
+			}
+		}
 	}
 	return best
 }
