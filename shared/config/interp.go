@@ -116,6 +116,15 @@ func allNamespaced(ids []string) bool {
 }
 
 func (c *compiler) interpolateScalar(n *yaml.Node, sc *scope) *yaml.Node {
+	if hasSection(n.Value) && sectionOpenRE.MatchString(n.Value) {
+		rendered, ok := c.renderSections(n.Value, sc, n)
+		if !ok {
+			return n
+		}
+		cp := *n
+		cp.Value = rendered
+		n = &cp
+	}
 	toks := findTokens(n.Value)
 	if len(toks) == 0 {
 		return n
