@@ -202,6 +202,9 @@ func (c *compiler) bindParams(file string, decls []*paramDecl, args *yaml.Node, 
 		}
 		if d.def == nil {
 			c.errf(file, at, "%s is missing required parameter %q (type %s)", what, d.name, d.typ)
+			// A stand-in keeps one missing argument from also being reported
+			// at every place that reads it.
+			vals[d.name] = missingValue(d)
 			continue
 		}
 		vals[d.name] = d.def
@@ -216,4 +219,17 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// missingValue stands in for a required parameter that was not given.
+func missingValue(d *paramDecl) *yaml.Node {
+	switch d.typ {
+	case "steps":
+		return seqNode()
+	case "boolean":
+		return boolNode(false)
+	case "integer":
+		return intNode(0)
+	}
+	return str("")
 }
