@@ -10,6 +10,8 @@ import (
 	"testing/fstest"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/caravan-ci/caravan/shared/config/orb"
 )
 
@@ -94,4 +96,20 @@ func BenchmarkConfig(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkCorpusBaseline only decodes every corpus config with yaml.v3 into
+// a yaml.Node: the floor any YAML-based engine pays, to read
+// BenchmarkCorpus against (compile time / this time).
+func BenchmarkCorpusBaseline(b *testing.B) {
+	configs, _ := loadCorpus(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for _, c := range configs {
+			var n yaml.Node
+			_ = yaml.Unmarshal(c.src, &n)
+		}
+	}
+	b.ReportMetric(float64(len(configs)*b.N)/b.Elapsed().Seconds(), "configs/s")
 }
