@@ -1,8 +1,6 @@
 package config
 
 import (
-	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -259,6 +257,3 @@ func topoOrder(jobs []*wfJob) []*wfJob {
 	}
 	return out
 }
-
-var _ = fmt.Sprintf
-var _ = sort.Strings
