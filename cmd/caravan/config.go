@@ -81,8 +81,6 @@ func configCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	res, err := config.Compile(ctx, src, opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s is invalid:\n", name)
-		var list interface{ Unwrap() []error }
-		_ = list
 		fmt.Fprintln(stderr, indent(err.Error()))
 		return exitInvalid
 	}
@@ -117,7 +115,7 @@ func interleave(args []string) []string {
 		}
 		if len(a) > 1 && a[0] == '-' {
 			flags = append(flags, a)
-			if !bytes.Contains([]byte(a), []byte("=")) && i+1 < len(args) && !isBoolFlag(a) {
+			if !bytes.Contains([]byte(a), []byte("=")) && i+1 < len(args) {
 				flags = append(flags, args[i+1])
 				i++
 			}
@@ -127,8 +125,6 @@ func interleave(args []string) []string {
 	}
 	return append(flags, pos...)
 }
-
-func isBoolFlag(string) bool { return false }
 
 func readConfig(file string, stdin io.Reader) ([]byte, string, error) {
 	if file == "-" {

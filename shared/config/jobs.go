@@ -5,8 +5,6 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
-
-	"github.com/caravan-ci/caravan/shared/config/expr"
 )
 
 var (
@@ -334,6 +332,3 @@ func (c *compiler) resolveExecutor(file string, dns *namespace, ref *yaml.Node, 
 	del(body, "description")
 	return c.interpolate(body, &scope{file: ens.file, params: vals, what: ewhat}), ens.file
 }
-
-// exprTruthy evaluates a scalar node as a truth value.
-func exprTruthy(n *yaml.Node) bool { return expr.Truthy(expr.ScalarValue(n)) }

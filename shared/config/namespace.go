@@ -29,7 +29,6 @@ const maxOrbDepth = 8
 
 func parseBool(s string) (bool, bool) { return expr.ParseBool(s) }
 
-var nameKeyRE = nameRE
 
 // loadNamespace reads the definitions of a config or orb body.
 func (c *compiler) loadNamespace(body *yaml.Node, prefix, file string, chain []string) *namespace {
@@ -54,7 +53,7 @@ func (c *compiler) loadNamespace(body *yaml.Node, prefix, file string, chain []s
 					c.errf(file, p.KeyN, "job name %q must start with a letter and hold only letters, digits, spaces, ., _ and -", p.Key)
 				}
 				ns.jobOrder = append(ns.jobOrder, p.Key)
-			} else if !nameKeyRE.MatchString(p.Key) {
+			} else if !nameRE.MatchString(p.Key) {
 				c.errf(file, p.KeyN, "%s name %q must start with a letter and hold only letters, digits, _ and -", strings.TrimSuffix(sec.key, "s"), p.Key)
 			}
 			if !isMap(p.Value) {
@@ -69,7 +68,7 @@ func (c *compiler) loadNamespace(body *yaml.Node, prefix, file string, chain []s
 			c.errf(file, on, "`orbs` must be a map of name to orb reference or inline orb, not %s", kindName(on))
 		}
 		for _, p := range pairs(on) {
-			if !nameKeyRE.MatchString(p.Key) {
+			if !nameRE.MatchString(p.Key) {
 				c.errf(file, p.KeyN, "orb name %q must start with a letter and hold only letters, digits, _ and -", p.Key)
 				continue
 			}

@@ -166,8 +166,6 @@ func kindName(n *yaml.Node) string { return yamltree.KindName(n) }
 
 // position helpers
 
-type posFn func(n *yaml.Node) diag.Pos
-
 func (c *compiler) at(n *yaml.Node) diag.Pos {
 	if n == nil {
 		return diag.Pos{File: c.file}
