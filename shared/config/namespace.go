@@ -29,7 +29,6 @@ const maxOrbDepth = 8
 
 func parseBool(s string) (bool, bool) { return expr.ParseBool(s) }
 
-
 // loadNamespace reads the definitions of a config or orb body.
 func (c *compiler) loadNamespace(body *yaml.Node, prefix, file string, chain []string) *namespace {
 	ns := &namespace{prefix: prefix, file: file, commands: map[string]*yaml.Node{}, jobs: map[string]*yaml.Node{},
