@@ -6,6 +6,11 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/caravan-ci/caravan/runner/agentcli"
+	"github.com/caravan-ci/caravan/runner/cli"
 )
 
 // Exit codes: 0 success, 1 an invalid config or a failed command, 2 usage.
@@ -16,8 +21,12 @@ const (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if agentcli.IsAgentName(os.Args[0]) {
+		// Inside a job, this binary is also `circleci` and `circleci-agent`.
+		os.Exit(agentcli.Main(ctx, append([]string{filepath.Base(os.Args[0])}, os.Args[1:]...), os.Stdin, os.Stdout, os.Stderr))
+	}
 	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
@@ -29,6 +38,8 @@ commands:
   config plan FILE       print the typed plan (JSON) for the given pipeline values
   config pack DIR        pack a .circleci/ source tree into one config
   orb pack DIR           pack an orb source tree (@orb.yml, commands/, jobs/, ...)
+  local execute [CONFIG] run a workflow of a config on this machine (default .circleci/config.yml)
+  runner [flags]         run one task for a server (the agent; see caravan runner -h)
 
 Run 'caravan config validate -h' for the flags of a config command.
 `
@@ -44,6 +55,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return configCmd(ctx, args[1:], stdin, stdout, stderr)
 	case "orb":
 		return orbCmd(args[1:], stdout, stderr)
+	case "local":
+		return localCmd(ctx, args[1:], stdout, stderr)
+	case "runner":
+		return cli.Main(ctx, args[1:], stdin, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
