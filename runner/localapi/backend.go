@@ -122,7 +122,7 @@ func (s *Server) Heartbeat(_ context.Context, id string) (*taskapi.HeartbeatResp
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return &taskapi.HeartbeatResponse{Canceled: e.canceled, Token: s.token(id, time.Now().Add(24*time.Hour))}, nil
+	return &taskapi.HeartbeatResponse{Canceled: e.canceled, Token: s.token(id, time.Now().Add(TokenTTL))}, nil
 }
 
 // Complete implements taskapi.Backend. The first completion wins; a repeat is harmless.

@@ -22,6 +22,9 @@ import (
 	"github.com/caravan-ci/caravan/shared/taskapi"
 )
 
+// TokenTTL is how long a task token is valid; every heartbeat answers with a fresh one.
+const TokenTTL = 15 * time.Minute
+
 // Hooks let the caller follow tasks live (progress display). They run synchronously: keep them quick.
 type Hooks struct {
 	Step   func(taskID string, ev taskapi.StepEvent)
@@ -144,7 +147,7 @@ func (s *Server) Add(t *taskapi.Task, opt TaskOptions) (string, error) {
 		return "", fmt.Errorf("task %s already added: %w", t.ID, taskapi.ErrConflict)
 	}
 	s.tasks[t.ID] = &entry{task: t, opt: opt, done: make(chan struct{})}
-	return s.token(t.ID, time.Now().Add(24*time.Hour)), nil
+	return s.token(t.ID, time.Now().Add(TokenTTL)), nil
 }
 
 // Wait blocks until the task completes.
