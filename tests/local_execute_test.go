@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -53,11 +54,12 @@ func localExecute(t *testing.T, dir, state string, args ...string) (string, int)
 const goModule = "module example.com/demo\n\ngo 1.22\n"
 
 func goTest(pkg string, n int) string {
-	return "package " + pkg + "\n\nimport (\n\t\"testing\"\n\t\"time\"\n)\n\nfunc TestWork(t *testing.T) { time.Sleep(" +
-		strings.Repeat("4", 1) + "0 * time.Millisecond * " + itoa(n) + ") }\n\nfunc TestQuick(t *testing.T) {}\n"
+	return "package " + pkg + "\n\nimport (\n\t\"testing\"\n\t\"time\"\n)\n\n" +
+		"func TestWork(t *testing.T) { time.Sleep(" + strconv.Itoa(40*n) + " * time.Millisecond) }\n\n" +
+		"func TestQuick(t *testing.T) {}\n"
 }
 
-func itoa(n int) string { return string(rune('0' + n)) }
+func itoa(n int) string { return strconv.Itoa(n) }
 
 // TestLocalExecuteWorkflow is the acceptance scenario: a multi-job workflow with a cache, a workspace hand-off,
 // artifacts, JUnit test results from go test (through go-junit-report) and pytest, a parallelism of 4 split by
