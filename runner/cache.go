@@ -193,25 +193,15 @@ func (j *job) restoreCache(ctx context.Context, st plan.Step, out io.Writer) err
 	}
 	fmt.Fprintf(out, "Found a cache for key %s\n", res.Key)
 	start := time.Now()
-	body, err := j.api.Download(ctx, res.URL)
-	if err != nil {
-		return fmt.Errorf("download cache %q: %w", res.Key, err)
-	}
-	defer body.Close()
-	br := bufio.NewReaderSize(body, 1<<20)
-	header, err := br.ReadString('\n')
-	if err != nil {
-		return fmt.Errorf("cache %q: read header: %w", res.Key, err)
-	}
-	target := "/"
-	switch header {
-	case cacheHeaderHome:
-		target = j.home
-	case cacheHeaderRoot:
-	default:
-		return fmt.Errorf("cache %q is not a caravan cache archive", res.Key)
-	}
-	stats, err := archive.Unpack(br, target, archive.Options{})
+	stats, err := j.unpackURL(ctx, res.URL, archive.Options{}, func(h string) (string, bool) {
+		switch h {
+		case cacheHeaderHome:
+			return j.home, true
+		case cacheHeaderRoot:
+			return "/", true
+		}
+		return "", false
+	})
 	if err != nil {
 		return fmt.Errorf("restore cache %q: %w", res.Key, err)
 	}

@@ -37,12 +37,9 @@ type innerResult struct {
 // startContainers pulls and starts the job's containers: the primary (where steps run) and its services, which
 // share its network, so they answer on localhost as CircleCI documents.
 func (j *job) startContainers(ctx context.Context, c *docker.Client, out io.Writer) error {
-	exe := j.cfg.Executable
-	if exe == "" {
-		var err error
-		if exe, err = os.Executable(); err != nil {
-			return fmt.Errorf("find the runner binary to mount into the container: %w", err)
-		}
+	exe, err := j.executable()
+	if err != nil {
+		return err
 	}
 	images := make([]docker.Image, len(j.task.Job.Executor.Images))
 	for i, im := range j.task.Job.Executor.Images {

@@ -72,9 +72,11 @@ func (j *job) buildEnv() *environ {
 	for _, v := range j.task.Env {
 		e.set(v.Name, v.Value, orDefault(v.Source, "project"))
 	}
+	hostPath, _ := e.get("PATH")
 	for k, v := range j.builtins() {
 		e.set(k, v, "built-in")
 	}
+	e.set("PATH", j.bin+string(os.PathListSeparator)+hostPath, "built-in")
 	keys := make([]string, 0, len(j.task.Job.Environment))
 	for k := range j.task.Job.Environment {
 		keys = append(keys, k)
@@ -93,7 +95,6 @@ func (j *job) builtins() map[string]string {
 		"CI":                           "true",
 		"CIRCLECI":                     "true",
 		"HOME":                         j.home,
-		"PATH":                         j.bin + string(os.PathListSeparator) + os.Getenv("PATH"),
 		"BASH_ENV":                     j.bashEnv,
 		"CIRCLE_SHELL_ENV":             j.bashEnv,
 		"CIRCLE_INTERNAL_TASK_DATA":    j.data,
@@ -117,13 +118,6 @@ func (j *job) builtins() map[string]string {
 		"CIRCLE_WORKFLOW_WORKSPACE_ID": p.WorkflowWorkspaceID,
 		// CircleCI exports the working directory as written in the config (often "~/project").
 		"CIRCLE_WORKING_DIRECTORY": orDefault(t.Job.WorkingDir, "~/project"),
-	}
-	if env := j.cfg.HostEnv; env != nil {
-		for _, kv := range env {
-			if v, ok := strings.CutPrefix(kv, "PATH="); ok {
-				b["PATH"] = j.bin + string(os.PathListSeparator) + v
-			}
-		}
 	}
 	if p.Tag != "" {
 		b["CIRCLE_TAG"] = p.Tag

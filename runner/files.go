@@ -63,7 +63,9 @@ func (j *job) attach(ctx context.Context, st plan.Step, out io.Writer) error {
 		return fmt.Errorf("attach workspace: %w", err)
 	}
 	for _, u := range res.URLs {
-		stats, err := j.unpackURL(ctx, u.URL, workspaceHeader, at)
+		// Layers come from other jobs: none may write through a link an earlier layer left in the target.
+		stats, err := j.unpackURL(ctx, u.URL, archive.Options{StrictLinks: true},
+			func(h string) (string, bool) { return at, h == workspaceHeader })
 		if err != nil {
 			return fmt.Errorf("attach workspace layer %s: %w", u.Path, err)
 		}
@@ -73,7 +75,10 @@ func (j *job) attach(ctx context.Context, st plan.Step, out io.Writer) error {
 	return nil
 }
 
-func (j *job) unpackURL(ctx context.Context, url, header, target string) (archive.Stats, error) {
+// unpackURL downloads an archive written by packTemp and unpacks it where targetFor says its header line
+// belongs; an unknown header means the blob is not an archive of that kind.
+func (j *job) unpackURL(ctx context.Context, url string, opt archive.Options,
+	targetFor func(header string) (string, bool)) (archive.Stats, error) {
 	body, err := j.api.Download(ctx, url)
 	if err != nil {
 		return archive.Stats{}, err
@@ -81,11 +86,14 @@ func (j *job) unpackURL(ctx context.Context, url, header, target string) (archiv
 	defer body.Close()
 	br := bufio.NewReaderSize(body, 1<<20)
 	h, err := br.ReadString('\n')
-	if err != nil || h != header {
-		return archive.Stats{}, fmt.Errorf("not a %s archive", strings.Fields(header)[0])
+	if err != nil {
+		return archive.Stats{}, fmt.Errorf("read archive header: %w", err)
 	}
-	// Layers come from other jobs: none may write through a link an earlier layer left in the target.
-	return archive.Unpack(br, target, archive.Options{StrictLinks: true})
+	target, ok := targetFor(h)
+	if !ok {
+		return archive.Stats{}, fmt.Errorf("not a caravan archive of this kind (header %q)", strings.TrimSpace(h))
+	}
+	return archive.Unpack(br, target, opt)
 }
 
 // storeArtifacts uploads a file or a directory tree; destination is the prefix shown by the artifacts API.

@@ -123,14 +123,23 @@ func hostname() string {
 	return h
 }
 
+// executable is the runner binary: the in-job commands and, in docker jobs, the runner inside the container.
+func (j *job) executable() (string, error) {
+	if j.cfg.Executable != "" {
+		return j.cfg.Executable, nil
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("find the runner binary: %w", err)
+	}
+	return exe, nil
+}
+
 // installAgentCommands puts circleci and circleci-agent on the steps' PATH, both answered by this binary.
 func (j *job) installAgentCommands() error {
-	exe := j.cfg.Executable
-	if exe == "" {
-		var err error
-		if exe, err = os.Executable(); err != nil {
-			return fmt.Errorf("find the runner binary for the in-job commands: %w", err)
-		}
+	exe, err := j.executable()
+	if err != nil {
+		return err
 	}
 	for _, name := range []string{"circleci", "circleci-agent"} {
 		link := filepath.Join(j.bin, name)

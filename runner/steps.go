@@ -133,9 +133,8 @@ func (j *job) spawn(st plan.Step, out io.Writer) (*process, *activityWriter, err
 	}
 	argv := strings.Fields(shell)
 	script := st.Command
-	if sourcesEnvItself(argv[0]) {
-		// bash reads $BASH_ENV on its own; other POSIX shells are told to.
-	} else if posixShell(argv[0]) {
+	// bash reads $BASH_ENV on its own (posixShell excludes it); other POSIX shells are told to.
+	if posixShell(argv[0]) {
 		script = "if [ -f \"$BASH_ENV\" ]; then . \"$BASH_ENV\"; fi\n" + script
 	}
 	f, err := os.CreateTemp(j.data, "step-*.sh")
@@ -164,8 +163,6 @@ func (j *job) spawn(st plan.Step, out io.Writer) (*process, *activityWriter, err
 	}
 	return p, act, nil
 }
-
-func sourcesEnvItself(shell string) bool { return filepath.Base(shell) == "bash" }
 
 func posixShell(shell string) bool {
 	switch filepath.Base(shell) {

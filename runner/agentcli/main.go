@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -58,7 +59,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	case "env subst":
 		return envsubst.Run(args[2:], stdin, stdout, stderr, os.LookupEnv)
 	case "step halt":
-		if err := src.post(ctx, "/halt"); err != nil {
+		if err := src.do(ctx, "POST", "/halt", nil); err != nil {
 			fmt.Fprintf(stderr, "step halt: %v\n", err)
 			return 1
 		}
@@ -82,46 +83,30 @@ func (s socketSource) client() (*http.Client, error) {
 		}}}, nil
 }
 
-func (s socketSource) get(ctx context.Context, path string, v any) error {
+// do makes one call to the runner; the answer, if v is set, is decoded into it.
+func (s socketSource) do(ctx context.Context, method, path string, v any) error {
 	c, err := s.client()
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, "GET", "http://runner"+path, nil)
+	req, err := http.NewRequestWithContext(ctx, method, "http://runner"+path, nil)
 	if err != nil {
 		return err
 	}
 	res, err := c.Do(req)
 	if err != nil {
-		return fmt.Errorf("ask the runner: %w", err)
+		return fmt.Errorf("reach the runner: %w", err)
 	}
 	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK {
+	if res.StatusCode >= 300 {
 		var m struct{ Message string }
 		_ = json.NewDecoder(res.Body).Decode(&m)
-		return fmt.Errorf("ask the runner: %s: %s", res.Status, m.Message)
+		return fmt.Errorf("the runner answered %s: %s", res.Status, m.Message)
+	}
+	if v == nil {
+		return nil
 	}
 	return json.NewDecoder(res.Body).Decode(v)
-}
-
-func (s socketSource) post(ctx context.Context, path string) error {
-	c, err := s.client()
-	if err != nil {
-		return err
-	}
-	req, err := http.NewRequestWithContext(ctx, "POST", "http://runner"+path, nil)
-	if err != nil {
-		return err
-	}
-	res, err := c.Do(req)
-	if err != nil {
-		return fmt.Errorf("tell the runner: %w", err)
-	}
-	res.Body.Close()
-	if res.StatusCode >= 300 {
-		return fmt.Errorf("tell the runner: %s", res.Status)
-	}
-	return nil
 }
 
 // Timings implements testsplit.Source.
@@ -129,7 +114,7 @@ func (s socketSource) Timings(ctx context.Context, by string) (map[string]float6
 	var t struct {
 		Timings map[string]float64 `json:"timings"`
 	}
-	err := s.get(ctx, "/timings?by="+by, &t)
+	err := s.do(ctx, "GET", "/timings?by="+url.QueryEscape(by), &t)
 	return t.Timings, err
 }
 
@@ -139,6 +124,6 @@ func (s socketSource) FailedTests(ctx context.Context) ([]junit.Case, bool, erro
 		Rerun bool         `json:"rerun"`
 		Tests []junit.Case `json:"tests"`
 	}
-	err := s.get(ctx, "/failed-tests", &f)
+	err := s.do(ctx, "GET", "/failed-tests", &f)
 	return f.Tests, f.Rerun, err
 }

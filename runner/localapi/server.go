@@ -96,10 +96,7 @@ func (s *Server) Start() error {
 		l.Close()
 		return fmt.Errorf("blob URLs: %w", err)
 	}
-	mux := http.NewServeMux()
-	mux.Handle(taskapi.PathPrefix+"/", taskapi.Handler(s, s.log))
-	mux.Handle("/blobs/", s.blobs.Handler())
-	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second}
+	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 30 * time.Second}
 	go func() {
 		if err := s.srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("task server stopped", "err", err)

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -263,14 +264,11 @@ func ancestors(name string, all []plan.Job) map[string]bool {
 }
 
 func jobNames(jobs []plan.Job) string {
-	var b []byte
+	names := make([]string, len(jobs))
 	for i, j := range jobs {
-		if i > 0 {
-			b = append(b, ", "...)
-		}
-		b = append(b, j.Name...)
+		names[i] = j.Name
 	}
-	return string(b)
+	return strings.Join(names, ", ")
 }
 
 func newID() string {

@@ -1,12 +1,14 @@
 package taskapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -33,9 +35,15 @@ func Handler(b Backend, log *slog.Logger) http.Handler {
 	mux.HandleFunc("POST "+p+"/steps", h.step)
 	mux.HandleFunc("PUT "+p+"/steps/{n}/output", h.output)
 	mux.HandleFunc("POST "+p+"/blobs", h.blob)
-	mux.HandleFunc("GET "+p+"/timings", h.timings)
-	mux.HandleFunc("GET "+p+"/failed-tests", h.failedTests)
-	mux.HandleFunc("POST "+p+"/heartbeat", h.heartbeat)
+	mux.HandleFunc("GET "+p+"/timings", query(h, func(ctx context.Context, id string, q url.Values) (*Timings, error) {
+		return b.Timings(ctx, id, q.Get("by"))
+	}))
+	mux.HandleFunc("GET "+p+"/failed-tests", query(h, func(ctx context.Context, id string, _ url.Values) (*FailedTests, error) {
+		return b.FailedTests(ctx, id)
+	}))
+	mux.HandleFunc("POST "+p+"/heartbeat", query(h, func(ctx context.Context, id string, _ url.Values) (*HeartbeatResponse, error) {
+		return b.Heartbeat(ctx, id)
+	}))
 	mux.HandleFunc("POST "+p+"/complete", h.complete)
 	return mux
 }
@@ -130,31 +138,14 @@ func (h *handler) blob(w http.ResponseWriter, r *http.Request) {
 	h.reply(w, r, res, err)
 }
 
-func (h *handler) timings(w http.ResponseWriter, r *http.Request) {
-	id, ok := h.auth(w, r)
-	if !ok {
-		return
+// query serves a call that needs only the task id and the request's query.
+func query[T any](h *handler, call func(ctx context.Context, id string, q url.Values) (T, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if id, ok := h.auth(w, r); ok {
+			res, err := call(r.Context(), id, r.URL.Query())
+			h.reply(w, r, res, err)
+		}
 	}
-	res, err := h.b.Timings(r.Context(), id, r.URL.Query().Get("by"))
-	h.reply(w, r, res, err)
-}
-
-func (h *handler) failedTests(w http.ResponseWriter, r *http.Request) {
-	id, ok := h.auth(w, r)
-	if !ok {
-		return
-	}
-	res, err := h.b.FailedTests(r.Context(), id)
-	h.reply(w, r, res, err)
-}
-
-func (h *handler) heartbeat(w http.ResponseWriter, r *http.Request) {
-	id, ok := h.auth(w, r)
-	if !ok {
-		return
-	}
-	res, err := h.b.Heartbeat(r.Context(), id)
-	h.reply(w, r, res, err)
 }
 
 func (h *handler) complete(w http.ResponseWriter, r *http.Request) {

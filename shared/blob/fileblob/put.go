@@ -11,6 +11,7 @@ import (
 	"path"
 
 	"github.com/caravan-ci/caravan/shared/blob"
+	"github.com/caravan-ci/caravan/shared/blob/internal/ctxio"
 )
 
 // Put implements blob.Store: it streams r to a new file in tmp/, syncs it,
@@ -48,7 +49,7 @@ func (s *Store) put(ctx context.Context, r io.Reader, file, dir string) (err err
 			s.root.Remove(tmp)
 		}
 	}()
-	if _, err := io.Copy(f, ctxReader{ctx, r}); err != nil {
+	if _, err := io.Copy(f, ctxio.Reader(ctx, r)); err != nil {
 		return err
 	}
 	if err := f.Sync(); err != nil {
@@ -96,17 +97,4 @@ func (s *Store) syncDir(dir string) error {
 		err = cerr
 	}
 	return err
-}
-
-// ctxReader fails reads once ctx is done.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }

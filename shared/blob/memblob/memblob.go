@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/caravan-ci/caravan/shared/blob"
+	"github.com/caravan-ci/caravan/shared/blob/internal/ctxio"
 	"github.com/caravan-ci/caravan/shared/blob/internal/presign"
 )
 
@@ -74,7 +75,7 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader) error {
 	if err := blob.ValidKey(key); err != nil {
 		return fmt.Errorf("put blob %q: %w", key, err)
 	}
-	data, err := io.ReadAll(ctxReader{ctx, r})
+	data, err := io.ReadAll(ctxio.Reader(ctx, r))
 	if err == nil {
 		err = ctx.Err()
 	}
@@ -154,16 +155,3 @@ func (s *Store) Presign(ctx context.Context, method, key string, ttl time.Durati
 type nopCloser struct{ *bytes.Reader }
 
 func (nopCloser) Close() error { return nil }
-
-// ctxReader fails reads once ctx is done.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
-}
