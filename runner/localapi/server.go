@@ -77,10 +77,8 @@ func New(dir string, hooks Hooks, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open blob directory: %w", err)
 	}
-	for _, d := range []string{"output", "results"} {
-		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
-			return nil, fmt.Errorf("create %s: %w", d, err)
-		}
+	if err := os.MkdirAll(filepath.Join(dir, "output"), 0o755); err != nil {
+		return nil, fmt.Errorf("create output directory: %w", err)
 	}
 	return &Server{dir: dir, blobs: blobs, key: key, hooks: hooks, log: log, tasks: map[string]*entry{}}, nil
 }

@@ -2,12 +2,14 @@ package queue
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
-// ValidTopic accepts names SQS and Pub/Sub both accept: 1–80 characters of [A-Za-z0-9_-].
+// ValidTopic accepts names SQS and Pub/Sub both accept: 1–80 characters of [A-Za-z0-9_-]. A topic of
+// one's own is at most 76, so that its dead-letter topic (DeadLetter adds "-dlq") is valid too.
 func ValidTopic(t string) error {
-	if len(t) == 0 || len(t) > 80 {
+	if len(t) == 0 || len(t) > 80 || len(t) > 76 && !strings.HasSuffix(t, "-dlq") {
 		return fmt.Errorf("topic %q: %w", t, ErrInvalid)
 	}
 	for _, c := range t {
