@@ -7,6 +7,7 @@ CARAVAN  := $(BIN)/caravan
 RUNNER   := $(BIN)/caravan-runner
 CORPUS   ?= ../shared/corpus
 FUZZTIME ?= 30s
+ADDR     ?= 127.0.0.1:8080
 
 .DEFAULT_GOAL := help
 
@@ -20,7 +21,11 @@ build: ## build bin/caravan and bin/caravan-runner (static: the runner also runs
 	CGO_ENABLED=0 $(GO) build -o $(RUNNER) ./runner/cmd/caravan-runner
 
 .PHONY: run
-run: build ## compile the sample config, then run the demo workflow locally (caravan local execute)
+run: build ## start caravan server on embedded defaults (data in .caravan/) with a demo project whose pipeline runs at once
+	$(CARAVAN) server --data .caravan --addr $(ADDR) --docker-mode host --demo
+
+.PHONY: run-local
+run-local: build ## compile the sample config, then run its demo workflow with no server (caravan local execute)
 	$(CARAVAN) config validate --orb-dir examples/orbs examples/config.yml
 	$(CARAVAN) config process --orb-dir examples/orbs --branch main examples/config.yml
 	$(CARAVAN) local execute --docker-mode host --dir .caravan/local examples/local/config.yml
@@ -45,10 +50,12 @@ fuzz: ## run each fuzz target for FUZZTIME (default 30s)
 	$(GO) test ./shared/junit/ -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 
 .PHONY: bench
-bench: ## config engine (configs/s) and runner (output MB/s, step overhead, cache MB/s) benchmarks
+bench: ## config engine, runner, and server (trigger latency, jobs/s, store writes and messages per job) benchmarks
 	$(GO) test ./shared/config/ -run '^$$' -bench 'Corpus' -benchmem -count 3
 	$(GO) test ./runner/ -run '^$$' -bench . -benchtime 3x
 	$(GO) test ./runner/archive/ ./runner/logstream/ -run '^$$' -bench . -benchtime 3x
+	$(GO) test ./shared/server/ -run '^$$' -bench . -benchtime 1x
+	$(GO) test ./shared/store/sqlitestore/ ./shared/queue/sqlitequeue/ -run '^$$' -bench .
 
 .PHONY: clean
 clean: ## remove build output

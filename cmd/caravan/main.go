@@ -40,6 +40,7 @@ commands:
   orb pack DIR           pack an orb source tree (@orb.yml, commands/, jobs/, ...)
   local execute [CONFIG] run a workflow of a config on this machine (default .circleci/config.yml)
   runner [flags]         run one task for a server (the agent; see caravan runner -h)
+  server [flags]         run the CI server on embedded defaults (see caravan server -h)
 
 Run 'caravan config validate -h' for the flags of a config command.
 `
@@ -59,6 +60,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return localCmd(ctx, args[1:], stdout, stderr)
 	case "runner":
 		return cli.Main(ctx, args[1:], stdin, stderr)
+	case "server":
+		return serverCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
