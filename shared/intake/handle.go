@@ -54,7 +54,7 @@ func (in *Intake) process(ctx context.Context, id string, attempt int) error {
 			return fmt.Errorf("process pipeline %s: %w", id, err)
 		}
 		if processed(rec.V) {
-			return in.finish(ctx, rec.V, proj.V, nil)
+			return in.done(ctx, id, in.finish(ctx, rec.V, proj.V, nil))
 		}
 		res, err := in.prepare(ctx, &rec.V, proj.V, attempt)
 		if err != nil {
@@ -70,7 +70,7 @@ func (in *Intake) process(ctx context.Context, id string, attempt int) error {
 		}
 		in.log.Info("pipeline processed", "pipeline", id, "project", rec.V.ProjectSlug, "number", rec.V.Number,
 			"state", rec.V.State, "revision", rec.V.VCS.Revision, "skipped", skipped(rec.V))
-		return in.finish(ctx, rec.V, proj.V, res)
+		return in.done(ctx, id, in.finish(ctx, rec.V, proj.V, res))
 	}
 }
 

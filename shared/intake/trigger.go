@@ -60,7 +60,8 @@ func (in *Intake) Trigger(ctx context.Context, req TriggerRequest) (domain.Pipel
 		DeliveryID: req.DeliveryID,
 	}
 	home := repo.PipelineKey(p.ProjectID, p.Number)
-	if err := in.d.Repo.Write(ctx, repo.Create(home, p), repo.CreateRef(repo.KindPipeline, p.ID, home)); err != nil {
+	if err := in.d.Repo.Write(ctx, repo.Create(home, p), repo.CreateRef(repo.KindPipeline, p.ID, home),
+		repo.Create(pendingKey(p.ID), now)); err != nil {
 		return domain.Pipeline{}, fmt.Errorf("trigger pipeline %s/%d: %w", p.ProjectSlug, p.Number, err)
 	}
 	if err := in.enqueue(ctx, p.ID); err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/caravan-ci/caravan/shared/orbstore"
 	"github.com/caravan-ci/caravan/shared/queue"
 	"github.com/caravan-ci/caravan/shared/repo"
+	"github.com/caravan-ci/caravan/shared/store"
 )
 
 func TestTriggerAPI(t *testing.T) {
@@ -173,5 +175,36 @@ func TestHandleBadMessage(t *testing.T) {
 		if !queue.IsPermanent(err) {
 			t.Errorf("Handle(%s) = %v, want a permanent error", body, err)
 		}
+	}
+}
+
+func TestSweepResendsLostPipelineMessages(t *testing.T) {
+	e := newEnv(t)
+	e.commit("main", "first", map[string]string{".circleci/config.yml": simpleConfig})
+	now := time.Now().UTC()
+	e.in.d.Now = func() time.Time { return now }
+	p := e.trigger(TriggerRequest{ProjectID: e.proj.ID, Branch: "main", Actor: "alice"})
+	lost, err := e.q.Receive(e.ctx, domain.TopicPipelines, queue.ReceiveOptions{Max: 10})
+	if err != nil || len(lost) != 1 {
+		t.Fatalf("receive: %v %v", lost, err)
+	}
+	e.q.Ack(e.ctx, lost[0]) // lost between the write and the send
+	if err := e.in.Sweep(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.drain()
+	if len(e.workflows(p.ID)) != 0 {
+		t.Fatal("a fresh pending pipeline was resent")
+	}
+	now = now.Add(ResendAfter + time.Second)
+	if err := e.in.Sweep(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.drain()
+	if len(e.workflows(p.ID)) == 0 {
+		t.Fatal("the swept pipeline got no workflows")
+	}
+	if page, _ := e.repo.S.Query(e.ctx, pendingPK, store.Query{}); len(page.Items) != 0 {
+		t.Fatalf("processed pipeline still pending: %+v", page.Items)
 	}
 }

@@ -223,7 +223,12 @@ func (s *Server) Run(ctx context.Context) error {
 	consume(domain.TopicRuns, runs, max(s.cfg.Concurrency, 1)+1, 30*time.Second)
 	consume(domain.TopicNotify, s.Notifier.Handle, 4, 30*time.Second)
 	wg.Add(2)
-	go func() { defer wg.Done(); s.every(ctx, s.cfg.SweepInterval, "sweep", s.Cond.Sweep) }()
+	go func() {
+		defer wg.Done()
+		s.every(ctx, s.cfg.SweepInterval, "sweep", func(ctx context.Context) error {
+			return errors.Join(s.Intake.Sweep(ctx), s.Cond.Sweep(ctx))
+		})
+	}()
 	go func() {
 		defer wg.Done()
 		s.every(ctx, s.cfg.ScheduleInterval, "schedules", func(ctx context.Context) error {
