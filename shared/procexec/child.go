@@ -98,6 +98,11 @@ wait:
 		case <-done:
 			break wait
 		case <-tick:
+			select {
+			case <-e.stop: // shutting down: the stop case decides, not a poll racing with it
+				continue
+			default:
+			}
 			if e.canceled(c.taskID, log) {
 				log.Info("task canceled; waiting for the runner to stop", "grace", e.o.KillGrace)
 				tick, why = nil, "the task was canceled; "
