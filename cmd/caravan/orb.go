@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"io/fs"
@@ -9,7 +10,10 @@ import (
 	"github.com/caravan-ci/caravan/shared/config/pack"
 )
 
-func orbCmd(args []string, stdout, stderr io.Writer) int {
+func orbCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "import" {
+		return orbImport(ctx, args[1:], stdio{stdin, stdout, stderr})
+	}
 	if len(args) == 0 || args[0] != "pack" {
 		fmt.Fprint(stderr, usage)
 		return exitUsage
