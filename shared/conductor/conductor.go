@@ -26,7 +26,8 @@ type Completion struct {
 
 // Options configure a Conductor.
 type Options struct {
-	// Notify is called once per terminal job and workflow (at least once: a crash may repeat it).
+	// Notify is called once per terminal job and workflow, after the write that records it (so a crash
+	// right between the two can lose one; concurrent evaluations never repeat one).
 	Notify func(ctx context.Context, c Completion) error
 	// ContextAllowed decides whether a pipeline's actor may use a context (nil allows org members' contexts).
 	ContextAllowed func(ctx context.Context, p domain.Pipeline, c domain.Context) bool

@@ -141,28 +141,32 @@ func (c *Conductor) sendRuns(ctx context.Context, runs []domain.RunMsg) error {
 	return nil
 }
 
-// notifyJobs reports each newly ended job once.
+// notifyJobs reports each newly ended job once: the Notified flag is written first (a conditional write only
+// one concurrent evaluation wins), then the notification is sent. A crash between the two loses that
+// notification; sending first would instead repeat it every time evaluations race, which they do whenever
+// jobs of one workflow end together.
 func (c *Conductor) notifyJobs(ctx context.Context, e *evaluation) error {
 	for i := range e.jobs {
 		j := &e.jobs[i]
 		if !j.V.Status.Terminal() || j.V.Notified || j.V.CarriedFrom != "" {
 			continue
 		}
-		if c.o.Notify != nil {
-			job := j.V
-			if err := c.o.Notify(ctx, Completion{Workflow: e.wf.V, Job: &job}); err != nil {
-				return fmt.Errorf("notify job %s: %w", j.V.Name, err)
-			}
-		}
 		j.V.Notified = true
 		if err := c.write(ctx, j); err != nil {
 			return err
+		}
+		if c.o.Notify != nil {
+			job := j.V
+			if err := c.o.Notify(ctx, Completion{Workflow: e.wf.V, Job: &job}); err != nil {
+				c.log.Error("job-completed notification not sent", "job", j.V.ID, "err", err)
+			}
 		}
 	}
 	return nil
 }
 
-// settle writes the workflow's status and, once it ended, notifies and leaves the active set.
+// settle writes the workflow's status and, once it ended, leaves the active set and notifies (after the
+// write, for the reason notifyJobs gives).
 func (c *Conductor) settle(ctx context.Context, e *evaluation) error {
 	wf := &e.wf
 	jobs := make([]domain.Job, len(e.jobs))
@@ -175,22 +179,23 @@ func (c *Conductor) settle(ctx context.Context, e *evaluation) error {
 	}
 	wf.V.Status = st
 	ops := []store.Op{}
+	notify := false
 	if st.Terminal() {
 		if wf.V.StoppedAt.IsZero() {
 			wf.V.StoppedAt = c.now()
 		}
-		if !wf.V.Notified && c.o.Notify != nil {
-			if err := c.o.Notify(ctx, Completion{Workflow: wf.V}); err != nil {
-				return fmt.Errorf("notify workflow %s: %w", wf.V.Name, err)
-			}
-		}
-		wf.V.Notified = true
+		notify, wf.V.Notified = !wf.V.Notified, true
 		ops = append(ops, store.Op{Kind: store.Delete, Item: store.Item{Key: repo.ActiveWorkflowKey(wf.V.ID)}})
 	}
 	if err := c.r.Write(ctx, append([]store.Op{repo.Update(*wf)}, ops...)...); err != nil {
 		return fmt.Errorf("update workflow %s: %w", wf.V.Name, err)
 	}
 	wf.Version++
+	if notify && c.o.Notify != nil {
+		if err := c.o.Notify(ctx, Completion{Workflow: wf.V}); err != nil {
+			c.log.Error("workflow-completed notification not sent", "workflow", wf.V.ID, "err", err)
+		}
+	}
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -307,5 +308,49 @@ func TestSweepRecoversLostRunsAndSilentRunners(t *testing.T) {
 	st, jobs := h.statuses(id)
 	if st != domain.WorkflowFailed || jobs["a"] != domain.JobSuccess || jobs["b"] != domain.JobInfrastructureFail {
 		t.Fatalf("after sweeps: %s %v", st, jobs)
+	}
+}
+
+func TestNotifiesOncePerJobAndWorkflow(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	counts := map[string]int{}
+	var mu sync.Mutex
+	h.c.o.Notify = func(_ context.Context, c Completion) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if c.Job != nil {
+			counts[c.Job.Name]++
+		} else {
+			counts["workflow "+c.Workflow.Name]++
+		}
+		return nil
+	}
+	w := plan.Workflow{Name: "w"}
+	for i := range 8 {
+		w.Jobs = append(w.Jobs, job(fmt.Sprintf("j%d", i)))
+	}
+	id, _ := h.c.Create(ctx, h.pipeline(1), w, "")
+	if err := h.c.Evaluate(ctx, id); err != nil { // queue the jobs
+		t.Fatal(err)
+	}
+	runs, _ := h.q.Receive(ctx, domain.TopicRuns, queue.ReceiveOptions{Max: 10})
+	for _, d := range runs { // every job ends before any evaluation sees it
+		h.run(d)
+	}
+	// Evaluate the finished workflow from many goroutines at once, as racing consumers do.
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() { defer wg.Done(); h.c.Evaluate(ctx, id) }()
+	}
+	wg.Wait()
+	for name, n := range counts {
+		if n != 1 {
+			t.Errorf("%s notified %d times", name, n)
+		}
+	}
+	if len(counts) != 9 {
+		t.Errorf("notifications: %v, want 8 jobs and the workflow once each", counts)
 	}
 }

@@ -55,6 +55,7 @@ type Server struct {
 	handler  http.Handler
 	closers  []func() error
 	admin    string
+	tokens   *tasktoken.Issuer
 }
 
 // Open opens the adapters under cfg.DataDir, wires the services and listens on cfg.Addr.
@@ -112,6 +113,7 @@ func Open(ctx context.Context, cfg Config) (s *Server, err error) {
 	if err != nil {
 		return nil, err
 	}
+	s.tokens = tokens
 	s.wire(tokens, root)
 	return s, s.bootstrap(ctx)
 }
@@ -272,7 +274,9 @@ func (s *Server) every(ctx context.Context, d time.Duration, what string, f func
 func (s *Server) Close() error {
 	var errs []error
 	for i := len(s.closers) - 1; i >= 0; i-- {
-		errs = append(errs, s.closers[i]())
+		if err := s.closers[i](); !errors.Is(err, net.ErrClosed) { // Run's shutdown closed the listener
+			errs = append(errs, err)
+		}
 	}
 	s.closers = nil
 	return errors.Join(errs...)
