@@ -40,20 +40,7 @@ func (a *API) checkoutKeyRoutes() {
 		if err != nil {
 			return err
 		}
-		q, err := pageQuery(r, false)
-		if err != nil {
-			return err
-		}
-		recs, next, err := repo.List[domain.CheckoutKey](r.Context(), a.d.Repo, repo.CheckoutKeysPK(p.V.ID), q)
-		if err != nil {
-			return err
-		}
-		items := make([]checkoutKeyView, 0, len(recs))
-		for _, k := range recs {
-			items = append(items, checkoutKeyOf(k.V))
-		}
-		writeJSON(w, http.StatusOK, newPage(items, next))
-		return nil
+		return listPage(w, r, a.d.Repo, repo.CheckoutKeysPK(p.V.ID), checkoutKeyOf)
 	})
 	a.handle("POST "+base, a.createCheckoutKey)
 	a.handle("GET "+base+"/{fingerprint}", func(w http.ResponseWriter, r *http.Request, c *Caller) error {

@@ -85,20 +85,7 @@ func (a *API) contextRoutes() {
 		if err := a.authorize(r.Context(), c, o.V.ID, domain.RoleMember, "Organization"); err != nil {
 			return err
 		}
-		q, err := pageQuery(r, false)
-		if err != nil {
-			return err
-		}
-		recs, next, err := repo.List[domain.Context](r.Context(), a.d.Repo, repo.ContextsPK(o.V.ID), q)
-		if err != nil {
-			return err
-		}
-		items := make([]contextView, 0, len(recs))
-		for _, rec := range recs {
-			items = append(items, contextOf(rec.V))
-		}
-		writeJSON(w, http.StatusOK, newPage(items, next))
-		return nil
+		return listPage(w, r, a.d.Repo, repo.ContextsPK(o.V.ID), contextOf)
 	})
 	a.handle("GET /api/v2/context/{id}", func(w http.ResponseWriter, r *http.Request, c *Caller) error {
 		rec, err := a.contextByID(r.Context(), c, r.PathValue("id"), domain.RoleMember)

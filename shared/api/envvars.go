@@ -83,20 +83,7 @@ func (a *API) envVarRoutes() {
 		if err != nil {
 			return err
 		}
-		q, err := pageQuery(r, false)
-		if err != nil {
-			return err
-		}
-		recs, next, err := repo.List[domain.Variable](r.Context(), a.d.Repo, repo.EnvVarsPK(p.V.ID), q)
-		if err != nil {
-			return err
-		}
-		items := make([]envVarView, 0, len(recs))
-		for _, v := range recs {
-			items = append(items, envVarOf(v.V))
-		}
-		writeJSON(w, http.StatusOK, newPage(items, next))
-		return nil
+		return listPage(w, r, a.d.Repo, repo.EnvVarsPK(p.V.ID), envVarOf)
 	})
 	a.handle("POST "+base, func(w http.ResponseWriter, r *http.Request, c *Caller) error {
 		p, err := a.project(r, c, domain.RoleAdmin)

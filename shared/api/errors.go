@@ -119,3 +119,21 @@ func pageQuery(r *http.Request, desc bool) (store.Query, error) {
 	}
 	return q, nil
 }
+
+// listPage answers a paged listing of partition pk (ascending), each item shown through view.
+func listPage[T, V any](w http.ResponseWriter, r *http.Request, rp *repo.Repo, pk string, view func(T) V) error {
+	q, err := pageQuery(r, false)
+	if err != nil {
+		return err
+	}
+	recs, next, err := repo.List[T](r.Context(), rp, pk, q)
+	if err != nil {
+		return err
+	}
+	items := make([]V, 0, len(recs))
+	for _, rec := range recs {
+		items = append(items, view(rec.V))
+	}
+	writeJSON(w, http.StatusOK, newPage(items, next))
+	return nil
+}

@@ -131,20 +131,7 @@ func (a *API) scheduleRoutes() {
 		if err != nil {
 			return err
 		}
-		q, err := pageQuery(r, false)
-		if err != nil {
-			return err
-		}
-		recs, next, err := repo.List[domain.Schedule](r.Context(), a.d.Repo, repo.SchedulesPK(p.V.ID), q)
-		if err != nil {
-			return err
-		}
-		items := make([]scheduleView, 0, len(recs))
-		for _, s := range recs {
-			items = append(items, a.scheduleOf(r.Context(), s.V))
-		}
-		writeJSON(w, http.StatusOK, newPage(items, next))
-		return nil
+		return listPage(w, r, a.d.Repo, repo.SchedulesPK(p.V.ID), func(s domain.Schedule) scheduleView { return a.scheduleOf(r.Context(), s) })
 	})
 	a.handle("GET /api/v2/schedule/{id}", func(w http.ResponseWriter, r *http.Request, c *Caller) error {
 		s, err := a.scheduleByID(r.Context(), c, r.PathValue("id"), domain.RoleMember)
