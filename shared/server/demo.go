@@ -43,7 +43,7 @@ func Demo(ctx context.Context, s *Server, dir string, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "Demo: project %s, pipeline #%d triggered\n", p.Slug, pl.Number)
 	fmt.Fprintf(out, "  watch: curl -s -H 'Circle-Token: %s' %s/api/v2/pipeline/%s/workflow\n", s.AdminToken(), s.url, pl.ID)
-	seen := map[string]string{}
+	seen, start := map[string]string{}, time.Now()
 	for {
 		select {
 		case <-ctx.Done():
@@ -68,7 +68,8 @@ func Demo(ctx context.Context, s *Server, dir string, out io.Writer) error {
 			}
 			if st := string(wf.V.Status); seen[wf.V.ID] != st {
 				seen[wf.V.ID] = st
-				fmt.Fprintf(out, "Demo: workflow %s %s\n", wf.V.Name, st)
+				fmt.Fprintf(out, "Demo: workflow %s %s (%.1f s after the trigger)\n", wf.V.Name, st,
+					time.Since(start).Seconds())
 			}
 			done = done && wf.V.Status.Terminal()
 		}
