@@ -156,7 +156,7 @@ func (a *API) patchSettings(w http.ResponseWriter, r *http.Request, c *Caller) e
 		"build_prs_only":                &p.V.Settings.OnlyBuildPRs,
 		"setup_workflows":               &p.V.Settings.SetupWorkflows,
 		"disable_ssh":                   &p.V.Settings.DisableSSH,
-		"write_settings_requires_admin": &p.V.Settings.WritePipelineOnError,
+		"write_settings_requires_admin": &p.V.Settings.WriteSettingsRequiresAdmin,
 	}
 	for k, v := range body.Advanced {
 		dst, ok := fields[k]

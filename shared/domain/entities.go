@@ -32,13 +32,13 @@ type Project struct {
 
 // Settings are a project's advanced settings.
 type Settings struct {
-	AutoCancelBuilds     bool `json:"autocancel_builds"`
-	BuildForkPRs         bool `json:"build_fork_prs"`
-	ForksReceiveSecrets  bool `json:"forks_receive_secret_env_vars"`
-	OnlyBuildPRs         bool `json:"build_prs_only"`
-	SetupWorkflows       bool `json:"setup_workflows"`
-	DisableSSH           bool `json:"disable_ssh"`
-	WritePipelineOnError bool `json:"write_settings_requires_admin"`
+	AutoCancelBuilds           bool `json:"autocancel_builds"`
+	BuildForkPRs               bool `json:"build_fork_prs"`
+	ForksReceiveSecrets        bool `json:"forks_receive_secret_env_vars"`
+	OnlyBuildPRs               bool `json:"build_prs_only"`
+	SetupWorkflows             bool `json:"setup_workflows"`
+	DisableSSH                 bool `json:"disable_ssh"`
+	WriteSettingsRequiresAdmin bool `json:"write_settings_requires_admin"`
 }
 
 // Trigger says how a pipeline was started.
