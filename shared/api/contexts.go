@@ -122,16 +122,7 @@ func (a *API) contextRoutes() {
 		if err != nil {
 			return err
 		}
-		k := repo.ContextVarKey(rec.V.ID, r.PathValue("name"))
-		err = a.d.Repo.Write(r.Context(), store.Op{Kind: store.Delete, Item: store.Item{Key: k}, Cond: store.Exists})
-		if repo.IsConflict(err) {
-			return errorf(http.StatusNotFound, "Environment variable not found.")
-		}
-		if err != nil {
-			return err
-		}
-		writeMessage(w, "Environment variable deleted.")
-		return nil
+		return a.deleteVariable(w, r, repo.ContextVarKey(rec.V.ID, r.PathValue("name")))
 	})
 }
 

@@ -134,15 +134,19 @@ func (a *API) envVarRoutes() {
 		if err != nil {
 			return err
 		}
-		k := repo.EnvVarKey(p.V.ID, r.PathValue("name"))
-		err = a.d.Repo.Write(r.Context(), store.Op{Kind: store.Delete, Item: store.Item{Key: k}, Cond: store.Exists})
-		if repo.IsConflict(err) {
-			return errorf(http.StatusNotFound, "Environment variable not found.")
-		}
-		if err != nil {
-			return err
-		}
-		writeMessage(w, "Environment variable deleted.")
-		return nil
+		return a.deleteVariable(w, r, repo.EnvVarKey(p.V.ID, r.PathValue("name")))
 	})
+}
+
+// deleteVariable removes a project or context variable: 404 when there is none.
+func (a *API) deleteVariable(w http.ResponseWriter, r *http.Request, k store.Key) error {
+	err := a.d.Repo.Write(r.Context(), store.Op{Kind: store.Delete, Item: store.Item{Key: k}, Cond: store.Exists})
+	if repo.IsConflict(err) {
+		return errorf(http.StatusNotFound, "Environment variable not found.")
+	}
+	if err != nil {
+		return err
+	}
+	writeMessage(w, "Environment variable deleted.")
+	return nil
 }

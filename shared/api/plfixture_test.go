@@ -3,9 +3,6 @@ package api
 import (
 	"bytes"
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -37,34 +34,6 @@ const (
 	plRoot     = "root"
 )
 
-// plKeyService issues random data keys wrapped with AES-GCM under a fixed key.
-type plKeyService struct{ aead cipher.AEAD }
-
-func newPLKeyService() *plKeyService {
-	block, _ := aes.NewCipher(bytes.Repeat([]byte{7}, 32))
-	aead, _ := cipher.NewGCM(block)
-	return &plKeyService{aead}
-}
-
-func (k *plKeyService) GenerateDataKey(context.Context) ([]byte, []byte, error) {
-	key, nonce := make([]byte, 32), make([]byte, k.aead.NonceSize())
-	rand.Read(key)
-	rand.Read(nonce)
-	return key, k.aead.Seal(nonce, nonce, key, nil), nil
-}
-
-func (k *plKeyService) DecryptDataKey(_ context.Context, wrapped []byte) ([]byte, error) {
-	n := k.aead.NonceSize()
-	if len(wrapped) < n {
-		return nil, secrets.ErrDecrypt
-	}
-	key, err := k.aead.Open(nil, wrapped[:n], wrapped[n:], nil)
-	if err != nil {
-		return nil, fmt.Errorf("unwrap: %w", secrets.ErrDecrypt)
-	}
-	return key, nil
-}
-
 type plFixture struct {
 	t      *testing.T
 	api    *API
@@ -89,7 +58,7 @@ func newPipelineFixture(t *testing.T, edit ...func(*Deps)) *plFixture {
 		t.Fatal(err)
 	}
 	cond := conductor.New(r, q, conductor.Options{})
-	env := secrets.NewEnvelope(newPLKeyService())
+	env := secrets.NewEnvelope(testKeys())
 	f := &plFixture{t: t, repo: r, blobs: blobs, cond: cond, secret: bytes.Repeat([]byte{9}, 32),
 		users: map[string]domain.User{}, tokens: map[string]string{}}
 	f.intake = intake.New(intake.Deps{Repo: r, Queue: q, Workflows: cond, Secrets: env, ContinuationSecret: f.secret})

@@ -3,11 +3,7 @@ package api
 import (
 	"bytes"
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/rand"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -24,38 +20,10 @@ import (
 	"github.com/caravan-ci/caravan/shared/queue/memqueue"
 	"github.com/caravan-ci/caravan/shared/repo"
 	"github.com/caravan-ci/caravan/shared/secrets"
+	"github.com/caravan-ci/caravan/shared/secrets/localkey"
 	"github.com/caravan-ci/caravan/shared/store"
 	"github.com/caravan-ci/caravan/shared/store/memstore"
 )
-
-// settingsKeyService wraps random data keys with AES-GCM under a fixed test key.
-type settingsKeyService struct{ aead cipher.AEAD }
-
-func newSettingsKeyService() *settingsKeyService {
-	b, _ := aes.NewCipher(bytes.Repeat([]byte{7}, 32))
-	g, _ := cipher.NewGCM(b)
-	return &settingsKeyService{aead: g}
-}
-
-func (k *settingsKeyService) GenerateDataKey(context.Context) ([]byte, []byte, error) {
-	pt := make([]byte, 32)
-	nonce := make([]byte, k.aead.NonceSize())
-	rand.Read(pt)
-	rand.Read(nonce)
-	return pt, k.aead.Seal(nonce, nonce, pt, nil), nil
-}
-
-func (k *settingsKeyService) DecryptDataKey(_ context.Context, w []byte) ([]byte, error) {
-	n := k.aead.NonceSize()
-	if len(w) < n {
-		return nil, secrets.ErrDecrypt
-	}
-	pt, err := k.aead.Open(nil, w[:n], w[n:], nil)
-	if err != nil {
-		return nil, fmt.Errorf("unwrap: %w", secrets.ErrDecrypt)
-	}
-	return pt, nil
-}
 
 // settingsQueue records every message sent, to check none carries a secret.
 type settingsQueue struct {
@@ -95,7 +63,7 @@ type settingsFixture struct {
 func newSettingsFixture(t *testing.T, tweak ...func(*Deps)) *settingsFixture {
 	t.Helper()
 	ctx := context.Background()
-	f := &settingsFixture{t: t, repo: repo.New(memstore.New()), env: secrets.NewEnvelope(newSettingsKeyService()),
+	f := &settingsFixture{t: t, repo: repo.New(memstore.New()), env: secrets.NewEnvelope(testKeys()),
 		users: map[string]domain.User{}, logs: &bytes.Buffer{}, queue: &settingsQueue{Queue: memqueue.New(0)}}
 	log := slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	f.audit = audit.New(memblob.New(), log)
@@ -293,4 +261,13 @@ func TestSettingsProjectSettings(t *testing.T) {
 		{"malformed", "PATCH", path, "alice", `{"advanced":`, 400},
 		{"too big", "PATCH", path, "alice", `{"x":"` + strings.Repeat("a", 70<<10) + `"}`, 413},
 	})
+}
+
+// testKeys is the embedded key service over a fixed test key.
+func testKeys() *localkey.KeyService {
+	ks, err := localkey.New(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		panic(err)
+	}
+	return ks
 }

@@ -2,8 +2,6 @@ package taskserver_test
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/rand"
 	"fmt"
 	"log/slog"
@@ -20,6 +18,7 @@ import (
 	"github.com/caravan-ci/caravan/shared/queue/memqueue"
 	"github.com/caravan-ci/caravan/shared/repo"
 	"github.com/caravan-ci/caravan/shared/secrets"
+	"github.com/caravan-ci/caravan/shared/secrets/localkey"
 	"github.com/caravan-ci/caravan/shared/store"
 	"github.com/caravan-ci/caravan/shared/store/memstore"
 	"github.com/caravan-ci/caravan/shared/taskapi"
@@ -27,34 +26,15 @@ import (
 	"github.com/caravan-ci/caravan/shared/tasktoken"
 )
 
-// testKS is a KeyService: random 32-byte data keys wrapped with AES-GCM under a master key.
-type testKS struct{ master cipher.AEAD }
-
-func newTestKS() *testKS {
+// newTestKS is the embedded key service over a random master key.
+func newTestKS() *localkey.KeyService {
 	k := make([]byte, 32)
 	rand.Read(k)
-	b, _ := aes.NewCipher(k)
-	g, _ := cipher.NewGCM(b)
-	return &testKS{master: g}
-}
-
-func (k *testKS) GenerateDataKey(context.Context) ([]byte, []byte, error) {
-	pt, nonce := make([]byte, 32), make([]byte, k.master.NonceSize())
-	rand.Read(pt)
-	rand.Read(nonce)
-	return pt, k.master.Seal(nonce, nonce, pt, nil), nil
-}
-
-func (k *testKS) DecryptDataKey(_ context.Context, wrapped []byte) ([]byte, error) {
-	n := k.master.NonceSize()
-	if len(wrapped) < n {
-		return nil, secrets.ErrDecrypt
-	}
-	pt, err := k.master.Open(nil, wrapped[:n], wrapped[n:], nil)
+	ks, err := localkey.New(k)
 	if err != nil {
-		return nil, fmt.Errorf("unwrap: %w", secrets.ErrDecrypt)
+		panic(err)
 	}
-	return pt, nil
+	return ks
 }
 
 // fixture is a task server over real in-memory adapters, served over HTTP with its blobs.
