@@ -7,6 +7,7 @@ require gopkg.in/yaml.v3 v3.0.1
 require (
 	github.com/google/go-cmp v0.7.0
 	github.com/klauspost/compress v1.18.0
+	modernc.org/sqlite v1.40.1
 )
 
 require (
@@ -21,7 +22,6 @@ require (
 	modernc.org/libc v1.66.10 // indirect
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.11.0 // indirect
-	modernc.org/sqlite v1.40.1 // indirect
 )
 
 tool github.com/jstemmer/go-junit-report/v2
