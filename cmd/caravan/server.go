@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/caravan-ci/caravan/nomadbridge"
 	"github.com/caravan-ci/caravan/shared/server"
 )
 
@@ -27,8 +28,15 @@ func serverCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.Float64Var(&cfg.RatePerSecond, "rate", 50, "API requests per second per token")
 	demo := fs.Bool("demo", false, "create a demo project on a local git repository and run its pipeline")
 	debug := fs.Bool("v", false, "log debug messages")
+	var nomad nomadbridge.Settings
+	nomad.Flags(fs)
+	runnerBinary := fs.String("runner-binary", "",
+		"caravan executable Nomad clients download (default: this one; must be a static Linux build)")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
+	}
+	if nomad.Enabled() {
+		cfg.Nomad = &server.NomadConfig{Settings: nomad, RunnerBinary: *runnerBinary}
 	}
 	level := slog.LevelInfo
 	if *debug {
@@ -42,6 +50,9 @@ func serverCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	defer s.Close()
 	fmt.Fprintf(stdout, "Caravan is listening on %s\n", s.URL())
+	if s.Bridge != nil {
+		fmt.Fprintf(stdout, "Tasks run on Nomad at %s\n", nomad.Client.Address)
+	}
 	if tok := s.AdminToken(); tok != "" {
 		fmt.Fprintf(stdout, "Admin API token: %s\n", tok)
 		fmt.Fprintf(stdout, "  try: curl -s -H 'Circle-Token: %s' %s/api/v2/me\n", tok, s.URL())

@@ -34,7 +34,10 @@ type Config struct {
 	// KillRunnersOnShutdown stops running tasks when the server stops; by default they go on and report to
 	// the next server that answers on the same URL.
 	KillRunnersOnShutdown bool
-	Log                   *slog.Logger
+	// Nomad, with an address, runs tasks on a Nomad cluster through the nomadbridge instead of as child
+	// processes; ClaimTimeout then defaults to 10 minutes (a job may wait for placement and image pulls).
+	Nomad *NomadConfig
+	Log   *slog.Logger
 
 	// Extension points for other executors (the nomadbridge), benchmarks and tests.
 	//
@@ -74,6 +77,9 @@ func (c *Config) defaults() error {
 			return fmt.Errorf("find the runner: %w", err)
 		}
 		c.RunnerCommand = []string{exe, "runner"}
+	}
+	if c.ClaimTimeout <= 0 && c.nomadEnabled() {
+		c.ClaimTimeout = 10 * time.Minute
 	}
 	if c.SweepInterval <= 0 {
 		c.SweepInterval = 30 * time.Second

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/caravan-ci/caravan/nomadbridge"
 	"github.com/caravan-ci/caravan/shared/api"
 	"github.com/caravan-ci/caravan/shared/audit"
 	"github.com/caravan-ci/caravan/shared/blob/fileblob"
@@ -50,12 +51,15 @@ type Server struct {
 	Intake   *intake.Intake
 	Tasks    *taskserver.Server
 	Exec     *procexec.Executor
+	Bridge   *nomadbridge.Bridge // set when tasks run on Nomad
 	Notifier *notifier.Notifier
 	Orbs     *orbstore.Store
 	handler  http.Handler
+	routes   *http.ServeMux
 	closers  []func() error
 	admin    string
 	tokens   *tasktoken.Issuer
+	runnerDL *runnerDownload
 }
 
 // Open opens the adapters under cfg.DataDir, wires the services and listens on cfg.Addr.
@@ -115,6 +119,12 @@ func Open(ctx context.Context, cfg Config) (s *Server, err error) {
 	}
 	s.tokens = tokens
 	s.wire(tokens, root)
+	if cfg.nomadEnabled() {
+		if err := s.openBridge(); err != nil {
+			return nil, err
+		}
+		s.routes.Handle("/downloads/", s.runnerDL)
+	}
 	return s, s.bootstrap(ctx)
 }
 
@@ -153,6 +163,7 @@ func (s *Server) wire(tokens *tasktoken.Issuer, root []byte) {
 	mux.Handle(taskapi.PathPrefix+"/", taskapi.Handler(s.Tasks, log))
 	mux.Handle("/blobs/", s.Blobs.Handler())
 	mux.Handle("/", a)
+	s.routes = mux
 	s.handler = mux
 }
 
@@ -218,11 +229,15 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	consume(domain.TopicPipelines, s.Intake.Handle, 4, time.Minute)
 	consume(domain.TopicWorkflows, s.Cond.Handle, 8, 30*time.Second)
-	runs := s.Exec.Handle
-	if s.cfg.Executor != nil {
-		runs = s.cfg.Executor
+	switch {
+	case s.Bridge != nil:
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = s.Bridge.Run(ctx) }()
+	case s.cfg.Executor != nil:
+		consume(domain.TopicRuns, s.cfg.Executor, max(s.cfg.Concurrency, 1)+1, 30*time.Second)
+	default:
+		consume(domain.TopicRuns, s.Exec.Handle, max(s.cfg.Concurrency, 1)+1, 30*time.Second)
 	}
-	consume(domain.TopicRuns, runs, max(s.cfg.Concurrency, 1)+1, 30*time.Second)
 	consume(domain.TopicNotify, s.Notifier.Handle, 4, 30*time.Second)
 	wg.Add(2)
 	go func() {
