@@ -2,10 +2,13 @@ package nomadbridge
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,6 +30,7 @@ type Bridge struct {
 	room     roomCache
 	nodes    nodeCache
 	kick     chan struct{} // asks the reconcile loop for a pass now
+	install  string        // this installation's id in job meta
 }
 
 // New returns a Bridge, or an error naming every missing or invalid option.
@@ -35,7 +39,8 @@ func New(o Options) (*Bridge, error) {
 		return nil, err
 	}
 	return &Bridge{o: o, log: o.Log.With("component", "nomadbridge"), pending: map[string]time.Time{},
-		canceled: map[string]time.Time{}, settled: map[string]time.Time{}, kick: make(chan struct{}, 1)}, nil
+		canceled: map[string]time.Time{}, settled: map[string]time.Time{}, kick: make(chan struct{}, 1),
+		install: installID(o.APIURL)}, nil
 }
 
 // Run reconciles once, then follows Nomad's events, reconciles every PollInterval and consumes run
@@ -174,7 +179,11 @@ func (b *Bridge) register(ctx context.Context, t domain.Task, ex plan.Executor) 
 	spec := jobSpec{TaskID: t.ID, Attempt: max(t.Attempt, 1), Executor: ex}
 	id := JobID(spec.TaskID, spec.Attempt)
 	if b.driverFor(ex.Kind) == driverDocker {
-		if err := b.storeAuth(ctx, &spec, id); err != nil {
+		if err := b.storeAuth(ctx, &spec, id); errors.Is(err, ErrRejected) {
+			// Retrying cannot help, and a task left dispatched would never run.
+			return b.o.Tasks.Finish(ctx, t.ID, domain.TaskInfrastructureFail,
+				"Nomad rejected the registry credentials: "+err.Error())
+		} else if err != nil {
 			return err
 		}
 	}
@@ -190,6 +199,12 @@ func (b *Bridge) register(ctx context.Context, t domain.Task, ex plan.Executor) 
 		return nil
 	case errors.Is(err, ErrRejected):
 		b.setPending(id, false)
+		if spec.Auth != nil {
+			// No job will ever read the credentials, and no purge would find them.
+			if derr := b.o.Client.DeleteVariable(ctx, VariablePath(id)); derr != nil {
+				b.log.Warn("delete the registry credentials of a rejected job", "job", id, "err", derr)
+			}
+		}
 		return b.o.Tasks.Finish(ctx, t.ID, domain.TaskInfrastructureFail, "Nomad rejected the job: "+err.Error())
 	default:
 		b.setPending(id, false)
@@ -250,6 +265,12 @@ func (b *Bridge) setPending(jobID string, on bool) {
 	} else {
 		delete(b.pending, jobID)
 	}
+}
+
+// installID names an installation by its API URL: bridges of one server agree, other servers differ.
+func installID(apiURL string) string {
+	sum := sha256.Sum256([]byte(strings.TrimRight(apiURL, "/")))
+	return hex.EncodeToString(sum[:6])
 }
 
 // backoff is how long a failed delivery waits before it is tried again.

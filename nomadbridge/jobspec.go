@@ -17,6 +17,9 @@ const JobPrefix = "caravan-"
 const (
 	metaTask    = "caravan_task"
 	metaAttempt = "caravan_attempt"
+	// metaInstall names the Caravan installation (its API URL, hashed) that registered the job, so bridges
+	// of several installations sharing a cluster leave each other's jobs alone.
+	metaInstall = "caravan_install"
 )
 
 // JobID is the Nomad job id of one attempt of a task: derived, so a redelivered message finds the job it
@@ -72,7 +75,7 @@ func (b *Bridge) buildJob(s jobSpec) *api.Job {
 	job := api.NewBatchJob(id, id, "", b.o.Priority)
 	job.Region = nil // the client's region applies
 	job.Datacenters = append([]string(nil), b.o.Datacenters...)
-	job.Meta = map[string]string{metaTask: s.TaskID, metaAttempt: strconv.Itoa(s.Attempt)}
+	job.Meta = map[string]string{metaTask: s.TaskID, metaAttempt: strconv.Itoa(s.Attempt), metaInstall: b.install}
 	arch := "amd64"
 	if strings.HasPrefix(s.Executor.ResourceClass, "arm.") {
 		arch = "arm64"
@@ -142,6 +145,16 @@ func (b *Bridge) dockerGroup(tg *api.TaskGroup, runner *api.Task, s jobSpec, arg
 	for k, v := range primary.Environment {
 		runner.Env[k] = v
 	}
+	// CircleCI's service names resolve to the shared network, as localhost does.
+	var hosts []string
+	for _, im := range images[1:] {
+		if im.Name != "" {
+			hosts = append(hosts, im.Name+":127.0.0.1")
+		}
+	}
+	if len(hosts) > 0 {
+		cfg["extra_hosts"] = hosts
+	}
 	runner.Config = cfg
 	tg.Tasks = append(tg.Tasks, runner)
 	for i, im := range images[1:] {
@@ -161,10 +174,6 @@ func (b *Bridge) dockerGroup(tg *api.TaskGroup, runner *api.Task, s jobSpec, arg
 		if len(im.Command) > 0 {
 			c["args"] = im.Command
 		}
-		if im.Name != "" {
-			// CircleCI's name: an extra host name of the service, on the shared network.
-			c["hostname"] = im.Name
-		}
 		if im.User != "" {
 			t.User = im.User
 		}
@@ -182,8 +191,10 @@ func (b *Bridge) dockerCommon(cfg map[string]any, t *api.Task, s jobSpec, i int)
 		return
 	}
 	user, pass := fmt.Sprintf("CARAVAN_REGISTRY_USER_%d", i), fmt.Sprintf("CARAVAN_REGISTRY_PASSWORD_%d", i)
-	tmpl := fmt.Sprintf(`{{ with nomadVar %q }}%s={{ (index . "user_%d").Value | toJSON }}
-%s={{ (index . "password_%d").Value | toJSON }}{{ end }}`, VariablePath(JobID(s.TaskID, s.Attempt)), user, i, pass, i)
+	// toUnescapedJSON, not toJSON: Nomad's env file parser knows only the escapes \\ \" \n \t, not the
+	// \u0026 toJSON writes for & < >.
+	tmpl := fmt.Sprintf(`{{ with nomadVar %q }}%s={{ (index . "user_%d").Value | toUnescapedJSON }}
+%s={{ (index . "password_%d").Value | toUnescapedJSON }}{{ end }}`, VariablePath(JobID(s.TaskID, s.Attempt)), user, i, pass, i)
 	t.Templates = append(t.Templates, &api.Template{EmbeddedTmpl: ptr(tmpl),
 		DestPath: ptr(fmt.Sprintf("secrets/registry-%d.env", i)), Envvars: ptr(true)})
 	cfg["auth"] = []map[string]any{{"username": "${" + user + "}", "password": "${" + pass + "}"}}

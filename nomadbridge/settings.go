@@ -19,6 +19,7 @@ type Settings struct {
 	Classes                          classFlag
 	Concurrency, MaxPending          int
 	Retention, KillGrace, PollPeriod time.Duration
+	Visibility                       time.Duration
 }
 
 // Flags registers the settings on fs, each with a --nomad- prefix and the NOMAD_* environment variables
@@ -46,6 +47,8 @@ func (s *Settings) Flags(fs *flag.FlagSet) {
 	fs.IntVar(&s.MaxPending, "nomad-max-pending", 64, "registered jobs waiting for placement before the bridge stops taking messages")
 	fs.DurationVar(&s.Retention, "nomad-retention", time.Hour, "how long finished jobs stay in Nomad before they are purged")
 	fs.DurationVar(&s.KillGrace, "nomad-kill-grace", 10*time.Second, "how long a canceled task may take to stop before its job is deregistered")
+	fs.DurationVar(&s.Visibility, "nomad-visibility", 2*time.Minute,
+		"lease on a run message while it is handled (a bridge that dies holding one hands it back after this)")
 	fs.DurationVar(&s.PollPeriod, "nomad-poll", 5*time.Second, "reconcile period (the fallback of the event stream)")
 }
 
@@ -65,7 +68,7 @@ func (s *Settings) Apply(o *Options) {
 		o.Classes = map[string]Resources(s.Classes)
 	}
 	o.Concurrency, o.MaxPending = s.Concurrency, s.MaxPending
-	o.Retention, o.KillGrace, o.PollInterval = s.Retention, s.KillGrace, s.PollPeriod
+	o.Retention, o.KillGrace, o.PollInterval, o.Visibility = s.Retention, s.KillGrace, s.PollPeriod, s.Visibility
 }
 
 // classFlag is a repeatable NAME=CPU/MEMORY flag.

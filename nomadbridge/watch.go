@@ -45,7 +45,8 @@ func (b *Bridge) watchEvents(ctx context.Context) {
 					continue
 				}
 				a, err := e.Allocation()
-				if err != nil || a == nil || !strings.HasPrefix(a.JobID, JobPrefix) {
+				if err != nil || a == nil || !strings.HasPrefix(a.JobID, JobPrefix) ||
+					(a.Job != nil && a.Job.Meta[metaInstall] != b.install) {
 					continue
 				}
 				b.onAlloc(ctx, allocInfo{ID: a.ID, JobID: a.JobID, ClientStatus: a.ClientStatus,
@@ -104,6 +105,9 @@ func (b *Bridge) allocEnded(ctx context.Context, a allocInfo) error {
 		return nil
 	}
 	t, err := b.o.Tasks.Task(ctx, taskID)
+	if errors.Is(err, ErrTaskNotFound) {
+		return nil // not a task of this installation
+	}
 	if err != nil {
 		return fmt.Errorf("read task %s: %w", taskID, err)
 	}
@@ -169,8 +173,8 @@ func (b *Bridge) Reconcile(ctx context.Context) error {
 	var errs []error
 	for _, j := range jobs {
 		taskID, attempt, ok := parseJobID(j.ID)
-		if !ok {
-			continue
+		if !ok || j.Meta[metaInstall] != b.install {
+			continue // another installation's job, or not a task's
 		}
 		seen[j.ID] = true
 		if j.Status == "pending" {

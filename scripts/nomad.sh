@@ -57,7 +57,12 @@ path() {
 
 addr() { echo "http://127.0.0.1:${HTTP_PORT}"; }
 
-healthy() { curl -fsS "$(addr)/v1/agent/health?type=client" >/dev/null 2>&1; }
+# healthy: a client node is ready with raw_exec healthy (the agent answers before its client registers).
+healthy() {
+  curl -fsS "$(addr)/v1/nodes" 2>/dev/null |
+    grep -q '"Status":"ready"' &&
+    curl -fsS "$(addr)/v1/nodes" 2>/dev/null | grep -q '"driver.raw_exec":"true"'
+}
 
 start() {
   build >/dev/null

@@ -8,8 +8,8 @@ import (
 )
 
 // caravanBin is the caravan binary built once for the suite; junitBin converts go test output to JUnit
-// (go-junit-report, pinned in go.mod as a tool).
-var caravanBin, junitBin string
+// (go-junit-report, pinned in go.mod as a tool); bridgeBin is the standalone nomadbridge.
+var caravanBin, junitBin, bridgeBin string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "caravan-tests-")
@@ -18,7 +18,9 @@ func TestMain(m *testing.M) {
 	}
 	caravanBin = filepath.Join(dir, "caravan")
 	junitBin = filepath.Join(dir, "go-junit-report")
-	for _, b := range [][]string{{caravanBin, "../cmd/caravan"}, {junitBin, "github.com/jstemmer/go-junit-report/v2"}} {
+	bridgeBin = filepath.Join(dir, "nomadbridge")
+	for _, b := range [][]string{{caravanBin, "../cmd/caravan"}, {junitBin, "github.com/jstemmer/go-junit-report/v2"},
+		{bridgeBin, "../nomadbridge/cmd/nomadbridge"}} {
 		cmd := exec.Command("go", "build", "-o", b[0], b[1])
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {

@@ -28,6 +28,8 @@ func serverCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.Float64Var(&cfg.RatePerSecond, "rate", 50, "API requests per second per token")
 	demo := fs.Bool("demo", false, "create a demo project on a local git repository and run its pipeline")
 	debug := fs.Bool("v", false, "log debug messages")
+	fs.BoolVar(&cfg.NoExecutor, "no-executor", false,
+		"run no tasks here: leave run messages to nomadbridge processes on the same data directory")
 	var nomad nomadbridge.Settings
 	nomad.Flags(fs)
 	runnerBinary := fs.String("runner-binary", "",

@@ -37,7 +37,10 @@ type Config struct {
 	// Nomad, with an address, runs tasks on a Nomad cluster through the nomadbridge instead of as child
 	// processes; ClaimTimeout then defaults to 10 minutes (a job may wait for placement and image pulls).
 	Nomad *NomadConfig
-	Log   *slog.Logger
+	// NoExecutor leaves run messages to executor processes beside the server (standalone nomadbridges on
+	// the same data directory).
+	NoExecutor bool
+	Log        *slog.Logger
 
 	// Extension points for other executors (the nomadbridge), benchmarks and tests.
 	//

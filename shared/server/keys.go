@@ -63,3 +63,15 @@ func subkey(root []byte, purpose string) []byte {
 	m.Write([]byte(purpose))
 	return m.Sum(nil)
 }
+
+// readKey reads the server's root key without creating it.
+func readKey(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read signing key: %w", err)
+	}
+	if len(b) != 32 {
+		return nil, fmt.Errorf("signing key %s has %d bytes, want 32", path, len(b))
+	}
+	return b, nil
+}

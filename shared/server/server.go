@@ -230,6 +230,7 @@ func (s *Server) Run(ctx context.Context) error {
 	consume(domain.TopicPipelines, s.Intake.Handle, 4, time.Minute)
 	consume(domain.TopicWorkflows, s.Cond.Handle, 8, 30*time.Second)
 	switch {
+	case s.cfg.NoExecutor:
 	case s.Bridge != nil:
 		wg.Add(1)
 		go func() { defer wg.Done(); _ = s.Bridge.Run(ctx) }()
