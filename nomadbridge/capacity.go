@@ -18,9 +18,10 @@ const (
 )
 
 type roomCache struct {
-	at      time.Time
-	blocked int
-	err     error
+	at         time.Time
+	blocked    int
+	err        error
+	refreshing bool
 }
 
 type nodeCache struct {
@@ -51,13 +52,26 @@ func (b *Bridge) hasRoom(ctx context.Context) (bool, string) {
 		return false, "no ready Nomad client"
 	}
 	b.mu.Lock()
-	stale := b.o.Now().Sub(b.room.at) > roomTTL
+	stale := b.o.Now().Sub(b.room.at) > roomTTL && !b.room.refreshing
+	first := b.room.at.IsZero()
+	if stale {
+		b.room.refreshing = true
+	}
 	b.mu.Unlock()
 	if stale {
-		n, err := b.o.Client.BlockedEvals(ctx, JobPrefix)
-		b.mu.Lock()
-		b.room = roomCache{at: b.o.Now(), blocked: n, err: err}
-		b.mu.Unlock()
+		// The count is refreshed off the receive path (listing evaluations takes tens of milliseconds on
+		// a busy cluster); only the very first one is waited for.
+		refresh := func() {
+			n, err := b.o.Client.BlockedEvals(context.WithoutCancel(ctx), JobPrefix)
+			b.mu.Lock()
+			b.room = roomCache{at: b.o.Now(), blocked: n, err: err}
+			b.mu.Unlock()
+		}
+		if first {
+			refresh()
+		} else {
+			go refresh()
+		}
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
