@@ -44,8 +44,9 @@ func New(o Options) (*Bridge, error) {
 }
 
 // Run reconciles once, then follows Nomad's events, reconciles every PollInterval and consumes run
-// messages while Nomad has room, until ctx ends. Messages being handled when ctx ends are finished first
-// (bounded by their own calls' timeouts).
+// messages while Nomad has room, until ctx ends. When Options.Machines is a MachineMaintainer, it also
+// maintains the machines (VMs of ended or canceled tasks, warm pools) now and every MachineMaintenancePeriod.
+// Messages being handled when ctx ends are finished first (bounded by their own calls' timeouts).
 func (b *Bridge) Run(ctx context.Context) error {
 	if err := b.Reconcile(ctx); err != nil && ctx.Err() == nil {
 		b.log.Warn("first reconcile failed; retrying in the background", "err", err)
@@ -54,6 +55,10 @@ func (b *Bridge) Run(ctx context.Context) error {
 	wg.Add(2)
 	go func() { defer wg.Done(); b.watchEvents(ctx) }()
 	go func() { defer wg.Done(); b.reconcileLoop(ctx) }()
+	if m, ok := b.o.Machines.(MachineMaintainer); ok {
+		wg.Add(1)
+		go func() { defer wg.Done(); b.maintainMachines(ctx, m) }()
+	}
 	b.consume(ctx)
 	wg.Wait()
 	return nil

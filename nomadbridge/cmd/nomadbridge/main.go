@@ -4,6 +4,9 @@
 //
 //	nomadbridge --data .caravan --api-url http://ci.internal:8080 --nomad-addr https://nomad:4646 \
 //	    --nomad-ca-cert ca.pem --nomad-client-cert cli.pem --nomad-client-key cli-key.pem
+//
+// With --machine-provider ec2 or gce, machine jobs run on cloud VMs made for them (see machines.go and package
+// nomadbridge/machine) instead of on the Nomad clients' host driver.
 package main
 
 import (
@@ -38,11 +41,22 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	debug := fs.Bool("v", false, "log debug messages")
 	var s nomadbridge.Settings
 	s.Flags(fs)
+	var mf machineFlags
+	mf.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	if *apiURL == "" || !s.Enabled() {
 		fmt.Fprintln(stderr, "nomadbridge: --api-url and --nomad-addr are required")
+		return 2
+	}
+	mc, err := mf.config(fs)
+	if err != nil {
+		fmt.Fprintf(stderr, "nomadbridge: %v\n", err)
+		return 2
+	}
+	if mc.Provider != "" && *runnerURL == "" && s.RunnerPath != "" {
+		fmt.Fprintln(stderr, "nomadbridge: --machine-provider needs the runner's URL for the VMs: give --runner-url")
 		return 2
 	}
 	level := slog.LevelInfo
@@ -72,12 +86,19 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		}
 	}
 	s.Apply(&o)
+	machines, closeMachines, err := newMachines(ctx, mc, base, log)
+	if err != nil {
+		fmt.Fprintf(stderr, "nomadbridge: %v\n", err)
+		return 1
+	}
+	defer closeMachines()
+	o.Machines = machines
 	b, err := nomadbridge.New(o)
 	if err != nil {
 		fmt.Fprintf(stderr, "nomadbridge: %v\n", err)
 		return 2
 	}
-	log.Info("nomadbridge running", "nomad", s.Client.Address, "api", base)
+	log.Info("nomadbridge running", "nomad", s.Client.Address, "api", base, "machines", mc.Provider)
 	if err := b.Run(ctx); err != nil {
 		fmt.Fprintf(stderr, "nomadbridge: %v\n", err)
 		return 1
