@@ -23,10 +23,11 @@ type Settings struct {
 }
 
 // Flags registers the settings on fs, each with a --nomad- prefix and the NOMAD_* environment variables
-// of Nomad's own CLI as defaults where they exist.
+// of Nomad's own CLI as defaults where they exist (the address excepted: it is CARAVAN_NOMAD_ADDR).
 func (s *Settings) Flags(fs *flag.FlagSet) {
-	fs.StringVar(&s.Client.Address, "nomad-addr", os.Getenv("NOMAD_ADDR"),
-		"run tasks on this Nomad cluster instead of as child processes (env NOMAD_ADDR)")
+	// Not NOMAD_ADDR: a Nomad user's shell has it set, and it must not switch the executor silently.
+	fs.StringVar(&s.Client.Address, "nomad-addr", os.Getenv("CARAVAN_NOMAD_ADDR"),
+		"run tasks on this Nomad cluster instead of as child processes (env CARAVAN_NOMAD_ADDR)")
 	fs.StringVar(&s.Client.Region, "nomad-region", os.Getenv("NOMAD_REGION"), "Nomad region (env NOMAD_REGION)")
 	fs.StringVar(&s.Client.Namespace, "nomad-namespace", os.Getenv("NOMAD_NAMESPACE"),
 		"Nomad namespace of the task jobs (env NOMAD_NAMESPACE)")
