@@ -143,7 +143,9 @@ func (b *Bridge) dockerGroup(tg *api.TaskGroup, runner *api.Task, s jobSpec, arg
 		runner.User = primary.User
 	}
 	for k, v := range primary.Environment {
-		runner.Env[k] = v
+		if k != TokenEnv { // the image's environment never replaces the task token
+			runner.Env[k] = v
+		}
 	}
 	// CircleCI's service names resolve to the shared network, as localhost does.
 	var hosts []string

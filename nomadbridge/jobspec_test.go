@@ -20,7 +20,8 @@ var update = flag.Bool("update", false, "rewrite the golden job specs in testdat
 func TestBuildJobGolden(t *testing.T) {
 	t.Parallel()
 	services := []plan.Image{
-		{Image: "cimg/node:22.1", User: "circleci", Environment: map[string]string{"NODE_ENV": "test"}},
+		// The primary image tries to set the token variable: the real token must win.
+		{Image: "cimg/node:22.1", User: "circleci", Environment: map[string]string{"NODE_ENV": "test", TokenEnv: "forged"}},
 		{Image: "cimg/postgres:16.2", Name: "db", Environment: map[string]string{"POSTGRES_USER": "ci"}},
 		{Image: "redis:7", Entrypoint: []string{"redis-server"}, Command: []string{"--port", "6380"}, User: "redis"},
 	}

@@ -35,7 +35,8 @@ type Config struct {
 	// the next server that answers on the same URL.
 	KillRunnersOnShutdown bool
 	// Nomad, with an address, runs tasks on a Nomad cluster through the nomadbridge instead of as child
-	// processes; ClaimTimeout then defaults to 10 minutes (a job may wait for placement and image pulls).
+	// processes; ClaimTimeout then defaults to 10 minutes (a job may wait for placement and image pulls), as
+	// it does with NoExecutor.
 	Nomad *NomadConfig
 	// NoExecutor leaves run messages to executor processes beside the server (standalone nomadbridges on
 	// the same data directory).
@@ -81,7 +82,7 @@ func (c *Config) defaults() error {
 		}
 		c.RunnerCommand = []string{exe, "runner"}
 	}
-	if c.ClaimTimeout <= 0 && c.nomadEnabled() {
+	if c.ClaimTimeout <= 0 && (c.nomadEnabled() || c.NoExecutor) {
 		c.ClaimTimeout = 10 * time.Minute
 	}
 	if c.SweepInterval <= 0 {
