@@ -48,33 +48,15 @@ func OpenExecution(dataDir, apiURL string, log *slog.Logger) (_ *Execution, err 
 	if err != nil {
 		return nil, fmt.Errorf("open %s (start caravan server on it first): %w", dir, err)
 	}
-	st, err := sqlitestore.Open(filepath.Join(dir, "store.db"))
+	a, err := openAdapters(dir, apiURL, root)
+	e.close = a.close
 	if err != nil {
 		return nil, err
 	}
-	e.close = append(e.close, st.Close)
-	q, err := sqlitequeue.Open(filepath.Join(dir, "queue.db"), sqlitequeue.Options{})
-	if err != nil {
-		return nil, err
-	}
-	e.close = append(e.close, q.Close)
-	e.Queue = q
-	blobs, err := fileblob.New(filepath.Join(dir, "blobs"), apiURL, subkey(root, "blob-presign"))
-	if err != nil {
-		return nil, err
-	}
-	e.close = append(e.close, blobs.Close)
-	ks, err := localkey.Open(filepath.Join(dir, "master.key"))
-	if err != nil {
-		return nil, err
-	}
-	if e.Tokens, err = tasktoken.New(subkey(root, "task-token")); err != nil {
-		return nil, err
-	}
-	r := repo.New(st)
-	sec := secrets.NewEnvelope(ks)
-	cond := conductor.New(r, q, conductor.Options{Log: log})
-	ts := taskserver.New(taskserver.Deps{Repo: r, Jobs: cond, Blobs: blobs, Secrets: sec, Tokens: e.Tokens,
+	e.Queue, e.Tokens = a.queue, a.tokens
+	r := repo.New(a.store)
+	cond := conductor.New(r, a.queue, conductor.Options{Log: log})
+	ts := taskserver.New(taskserver.Deps{Repo: r, Jobs: cond, Blobs: a.blobs, Secrets: a.secrets, Tokens: e.Tokens,
 		WebURL: apiURL, Log: log})
 	e.Tasks = BridgeTasks(cond, r, ts)
 	return e, nil
@@ -88,4 +70,43 @@ func (e *Execution) Close() error {
 	}
 	e.close = nil
 	return errors.Join(errs...)
+}
+
+// adapters are the embedded adapters of a data directory, as the server and executor processes open them.
+type adapters struct {
+	store   *sqlitestore.Store
+	queue   *sqlitequeue.Queue
+	blobs   *fileblob.Store
+	secrets *secrets.Envelope
+	tokens  *tasktoken.Issuer
+	close   []func() error // in opening order; what opened before an error is still listed
+}
+
+// openAdapters opens the store, queue, blobs, key file and task-token issuer under dir; url is the server's
+// base URL (for presigned blob URLs) and root its signing key. The result is never nil: on an error its
+// close list holds what was opened.
+func openAdapters(dir, url string, root []byte) (*adapters, error) {
+	a := &adapters{}
+	var err error
+	if a.store, err = sqlitestore.Open(filepath.Join(dir, "store.db")); err != nil {
+		return a, err
+	}
+	a.close = append(a.close, a.store.Close)
+	if a.queue, err = sqlitequeue.Open(filepath.Join(dir, "queue.db"), sqlitequeue.Options{}); err != nil {
+		return a, err
+	}
+	a.close = append(a.close, a.queue.Close)
+	if a.blobs, err = fileblob.New(filepath.Join(dir, "blobs"), url, subkey(root, "blob-presign")); err != nil {
+		return a, err
+	}
+	a.close = append(a.close, a.blobs.Close)
+	ks, err := localkey.Open(filepath.Join(dir, "master.key"))
+	if err != nil {
+		return a, err
+	}
+	a.secrets = secrets.NewEnvelope(ks)
+	if a.tokens, err = tasktoken.New(subkey(root, "task-token")); err != nil {
+		return a, err
+	}
+	return a, nil
 }

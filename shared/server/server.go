@@ -25,12 +25,9 @@ import (
 	"github.com/caravan-ci/caravan/shared/orbstore"
 	"github.com/caravan-ci/caravan/shared/procexec"
 	"github.com/caravan-ci/caravan/shared/queue"
-	"github.com/caravan-ci/caravan/shared/queue/sqlitequeue"
 	"github.com/caravan-ci/caravan/shared/repo"
 	"github.com/caravan-ci/caravan/shared/secrets"
-	"github.com/caravan-ci/caravan/shared/secrets/localkey"
 	"github.com/caravan-ci/caravan/shared/store"
-	"github.com/caravan-ci/caravan/shared/store/sqlitestore"
 	"github.com/caravan-ci/caravan/shared/taskapi"
 	"github.com/caravan-ci/caravan/shared/taskserver"
 	"github.com/caravan-ci/caravan/shared/tasktoken"
@@ -86,39 +83,20 @@ func Open(ctx context.Context, cfg Config) (s *Server, err error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := sqlitestore.Open(filepath.Join(dir, "store.db"))
+	a, err := openAdapters(dir, s.url, root)
+	s.closers = append(s.closers, a.close...)
 	if err != nil {
 		return nil, err
 	}
-	s.closers = append(s.closers, st.Close)
-	s.Store = st
+	s.Store, s.Queue, s.Blobs, s.Secrets = a.store, a.queue, a.blobs, a.secrets
 	if cfg.WrapStore != nil {
-		s.Store = cfg.WrapStore(st)
+		s.Store = cfg.WrapStore(a.store)
 	}
-	q, err := sqlitequeue.Open(filepath.Join(dir, "queue.db"), sqlitequeue.Options{})
-	if err != nil {
-		return nil, err
-	}
-	s.closers = append(s.closers, q.Close)
-	s.Queue = q
 	if cfg.WrapQueue != nil {
-		s.Queue = cfg.WrapQueue(q)
+		s.Queue = cfg.WrapQueue(a.queue)
 	}
-	if s.Blobs, err = fileblob.New(filepath.Join(dir, "blobs"), s.url, subkey(root, "blob-presign")); err != nil {
-		return nil, err
-	}
-	s.closers = append(s.closers, s.Blobs.Close)
-	ks, err := localkey.Open(filepath.Join(dir, "master.key"))
-	if err != nil {
-		return nil, err
-	}
-	s.Secrets = secrets.NewEnvelope(ks)
-	tokens, err := tasktoken.New(subkey(root, "task-token"))
-	if err != nil {
-		return nil, err
-	}
-	s.tokens = tokens
-	s.wire(tokens, root)
+	s.tokens = a.tokens
+	s.wire(a.tokens, root)
 	if cfg.nomadEnabled() {
 		if err := s.openBridge(); err != nil {
 			return nil, err
@@ -149,7 +127,7 @@ func (s *Server) wire(tokens *tasktoken.Issuer, root []byte) {
 		Repo: s.Repo, Jobs: s.Cond, Blobs: s.Blobs, Secrets: s.Secrets, Tokens: tokens, WebURL: s.url, Log: log,
 	})
 	s.Exec = procexec.New(procexec.Options{
-		Tasks: execTasks{s.Cond, s.Repo}, Tokens: tokens, Command: s.cfg.RunnerCommand, APIURL: s.url,
+		Tasks: BridgeTasks(s.Cond, s.Repo, s.Tasks), Tokens: tokens, Command: s.cfg.RunnerCommand, APIURL: s.url,
 		WorkRoot: filepath.Join(s.cfg.DataDir, "runs"), DockerMode: s.cfg.DockerMode,
 		Concurrency: s.cfg.Concurrency, KillOnShutdown: s.cfg.KillRunnersOnShutdown, Log: log,
 	})
@@ -165,23 +143,6 @@ func (s *Server) wire(tokens *tasktoken.Issuer, root []byte) {
 	mux.Handle("/", a)
 	s.routes = mux
 	s.handler = mux
-}
-
-// execTasks gives the executor the conductor's task transitions and task reads.
-type execTasks struct {
-	c *conductor.Conductor
-	r *repo.Repo
-}
-
-func (e execTasks) Dispatch(ctx context.Context, id, executor string) (bool, error) {
-	return e.c.Dispatch(ctx, id, executor)
-}
-func (e execTasks) Finish(ctx context.Context, id string, st domain.TaskStatus, msg string) error {
-	return e.c.Finish(ctx, id, st, msg)
-}
-func (e execTasks) Task(ctx context.Context, id string) (domain.Task, error) {
-	t, err := e.r.Task(ctx, id)
-	return t.V, err
 }
 
 // URL is the server's base URL.
